@@ -1,0 +1,42 @@
+"""Daemon configuration (``taskflow.toml``), shared so ``validate`` can check it offline."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import msgspec
+
+from taskflow.model.spec import BreakerSettings
+
+
+class RetentionConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """Finished runs older than ``days`` or beyond the newest ``per_task`` of their task are
+    pruned with their output. ``None`` keeps them."""
+
+    days: float | None = 30.0
+    per_task: int | None = 1000
+
+
+class DaemonConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """Settings of ``taskflowd``. Empty paths mean "the default for this user"."""
+
+    state_dir: str = ""
+    socket: str = ""
+    tasks: list[str] = []
+    max_workers: int = 8
+    min_workers: int = 1
+    adaptive: bool = False  # lower the effective worker count under CPU/memory pressure
+    log_format: Literal["json", "text"] = "text"
+    socket_group: str = "taskflow"
+    operator_group: str = "taskflow-ops"
+    adhoc: Literal["admin", "operator", "off"] = "admin"
+    on_stop: Literal["detach", "stop"] = "detach"
+    stop_grace: float = 10.0  # SIGTERM → SIGKILL grace for timeouts, cancels and on_stop=stop
+    output_cap: int = 16 * 1024 * 1024  # bytes kept per attempt and stream (the tail)
+    python_path: list[str] = []
+    pools: dict[str, int] = {}
+    breaker: BreakerSettings = BreakerSettings()
+    retention: RetentionConfig = RetentionConfig()
+    metrics_port: int | None = None
+    theme: str = "taskflow-dark"
+    keys: dict[str, str] = {}  # TUI binding id -> keys

@@ -1,0 +1,74 @@
+"""``taskflow.Context``: what a Python task may know and do about its own run.
+
+A parameter annotated ``taskflow.Context`` is injected. The task runs in a child process; the
+context writes progress to the attempt's control file (``TASKFLOW_CONTROL``) as JSON lines, so
+it survives a daemon restart, and logs to the attempt's stderr.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+import threading
+import time
+from typing import Any
+
+
+class Context:
+    """Run id, attempt number, params, a logger, cancellation and progress reporting."""
+
+    def __init__(
+        self,
+        run_id: str = "",
+        attempt: int = 1,
+        params: dict[str, Any] | None = None,
+        task: str = "",
+        control_path: str | None = None,
+    ) -> None:
+        self.run_id = run_id
+        self.attempt = attempt
+        self.task = task
+        self.params: dict[str, Any] = dict(params or {})
+        self._control_path = control_path
+        self._cancelled = threading.Event()
+        self.logger = logging.getLogger(f"taskflow.task.{task or 'anonymous'}")
+        if not self.logger.handlers:
+            handler = logging.StreamHandler(sys.stderr)
+            handler.setFormatter(logging.Formatter("%(levelname)s %(message)s"))
+            self.logger.addHandler(handler)
+            self.logger.setLevel(logging.INFO)
+            self.logger.propagate = False
+
+    @property
+    def cancelled(self) -> bool:
+        """True once the run was cancelled or timed out; long loops should check it."""
+        return self._cancelled.is_set()
+
+    def cancel(self) -> None:
+        self._cancelled.set()
+
+    def wait_cancelled(self, timeout: float | None = None) -> bool:
+        """Sleep up to ``timeout`` seconds, waking early on cancellation."""
+        return self._cancelled.wait(timeout)
+
+    def log(self, message: str) -> None:
+        """One line to the attempt's stdout."""
+        print(message, flush=True)
+
+    def progress(self, fraction: float, message: str | None = None) -> None:
+        """Report progress between 0 and 1; shown live by ``show`` and the TUI."""
+        fraction = min(1.0, max(0.0, float(fraction)))
+        self._control({"progress": fraction, "message": message})
+
+    def _control(self, record: dict[str, Any]) -> None:
+        if not self._control_path:
+            return
+        record["at"] = time.time()
+        line = json.dumps(record, default=repr) + "\n"
+        fd = os.open(self._control_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640)
+        try:
+            os.write(fd, line.encode())
+        finally:
+            os.close(fd)
