@@ -1,0 +1,109 @@
+"""Opening old, newer, foreign and broken database files."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from taskflow.model import Run, new_ulid
+from taskflow.store import MIGRATIONS, Migration, Store, StoreError
+
+# A v2 step as a later taskflow would ship it: a column added with a backfill.
+V2 = Migration(
+    "runs remember their host",
+    ("ALTER TABLE runs ADD COLUMN host TEXT", "UPDATE runs SET host = 'legacy'"),
+)
+
+
+def _backfill_notes(conn: sqlite3.Connection) -> None:
+    conn.execute("CREATE TABLE notes (run_id TEXT PRIMARY KEY, note TEXT)")
+    conn.execute("INSERT INTO notes SELECT id, 'from v2 ' || task FROM runs")
+
+
+V3 = Migration("notes per run (a Python step)", _backfill_notes)
+
+
+def user_version(path: Path) -> int:
+    with sqlite3.connect(path) as conn:
+        return conn.execute("PRAGMA user_version").fetchone()[0]
+
+
+async def test_fresh_file_gets_the_current_schema_in_wal_mode(tmp_path: Path) -> None:
+    path = tmp_path / "state.db"
+    store = await Store.open(path)
+    await store.close()
+    assert user_version(path) == len(MIGRATIONS)
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    assert {"runs", "attempts", "task_state", "breakers", "schedules", "audit", "meta"} <= tables
+
+
+async def test_old_file_is_upgraded_in_place_keeping_its_data(tmp_path: Path) -> None:
+    path = tmp_path / "state.db"
+    v1 = await Store.open(path, migrations=MIGRATIONS[:1])
+    run_id = new_ulid()
+    run = Run(id=run_id, task="nightly", root_id=run_id, created_at=datetime(2026, 1, 1, tzinfo=UTC))
+    await v1.save_runs([run])
+    await v1.close()
+    assert user_version(path) == 1
+
+    upgraded = await Store.open(path, migrations=(*MIGRATIONS, V2, V3))
+    try:
+        assert await upgraded.get_run(run_id) == run
+        again = Run(id=new_ulid(), task="after", root_id="x", created_at=run.created_at)
+        await upgraded.save_runs([again])  # the writer still works against the new schema
+    finally:
+        await upgraded.close()
+    assert user_version(path) == len(MIGRATIONS) + 2
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("SELECT host FROM runs WHERE id = ?", (run_id,)).fetchone()[0] == "legacy"
+        assert conn.execute("SELECT note FROM notes").fetchone()[0] == "from v2 nightly"
+
+
+async def test_failed_step_leaves_the_file_at_its_last_whole_version(tmp_path: Path) -> None:
+    path = tmp_path / "state.db"
+    await (await Store.open(path)).close()
+    broken = Migration("broken", ("CREATE TABLE ok_so_far (x)", "THIS IS NOT SQL"))
+    with pytest.raises(StoreError, match=rf"could not be upgraded to schema {len(MIGRATIONS) + 1} \(broken\)"):
+        await Store.open(path, migrations=(*MIGRATIONS, broken))
+    assert user_version(path) == len(MIGRATIONS)
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("SELECT count(*) FROM sqlite_master WHERE name = 'ok_so_far'").fetchone()[0] == 0
+
+
+async def test_newer_schema_is_refused_with_a_clear_message(tmp_path: Path) -> None:
+    path = tmp_path / "state.db"
+    await (await Store.open(path)).close()
+    with sqlite3.connect(path) as conn:
+        conn.execute("PRAGMA user_version = 7")
+    with pytest.raises(StoreError) as info:
+        await Store.open(path)
+    assert str(info.value) == (
+        f"state database {path} was written by a newer taskflow (schema 7, this one knows "
+        f"{len(MIGRATIONS)}); upgrade taskflow or use another --state-dir"
+    )
+    assert user_version(path) == 7  # refused, not touched
+
+
+async def test_garbage_file_is_refused_not_a_traceback(tmp_path: Path) -> None:
+    path = tmp_path / "state.db"
+    path.write_bytes(b"this is a text file, not a database\n" * 200)
+    with pytest.raises(StoreError, match="is not an SQLite database or is corrupt"):
+        await Store.open(path)
+
+
+async def test_foreign_sqlite_file_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "other.db"
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TABLE runs (something_else TEXT)")
+    with pytest.raises(StoreError, match="not a taskflow one"):
+        await Store.open(path)
+
+
+async def test_missing_directory_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(StoreError, match="does not exist"):
+        await Store.open(tmp_path / "nope" / "state.db")
