@@ -1,0 +1,197 @@
+"""A blocking client on a plain socket, for one-shot CLI commands.
+
+It deliberately avoids asyncio (and so does everything it imports): ``taskflow status``
+should start and answer in a few tens of milliseconds over SSH.
+
+    with Client.connect() as client:
+        info = client.call(Status())          # typed: StatusInfo
+        for push in client.subscribe(["runs"]):
+            ...
+"""
+
+from __future__ import annotations
+
+import socket
+import time
+from collections import deque
+from collections.abc import Iterator
+from typing import Any, TypeVar
+
+from taskflow.client.errors import ClientError, DaemonUnreachable, unreachable
+from taskflow.client.paths import resolve_socket_path
+from taskflow.protocol import (
+    PROTOCOL_VERSION,
+    SERVER_DECODER,
+    Error,
+    ErrorCode,
+    FrameReader,
+    Hello,
+    Ok,
+    ProtocolError,
+    Push,
+    Request,
+    Subscribe,
+    Unsubscribe,
+    Welcome,
+    decode_body,
+    encode_frame,
+    mismatch_message,
+    result_decoder,
+)
+
+R = TypeVar("R")
+
+_DEFAULT = object()  # "use the client's timeout"
+
+
+class Client:
+    """One connection to the daemon; not thread-safe."""
+
+    def __init__(self, sock: socket.socket, path: str, timeout: float | None) -> None:
+        self.path = path
+        self.timeout = timeout
+        self._sock = sock
+        self._frames = FrameReader()
+        self._bodies: deque[bytes] = deque()
+        self._pushes: deque[Push] = deque()
+        self._next_id = 0
+        self.welcome: Welcome | None = None
+
+    @classmethod
+    def connect(
+        cls, path: str | None = None, client_name: str = "taskflow-cli", timeout: float | None = 5.0
+    ) -> Client:
+        """Connect and shake hands; raises ``DaemonUnreachable`` or ``ClientError``."""
+        path = resolve_socket_path(path)
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock.settimeout(timeout)
+        try:
+            sock.connect(path)
+        except OSError as exc:
+            sock.close()
+            raise unreachable(path, exc) from None
+        client = cls(sock, path, timeout)
+        try:
+            client._handshake(client_name)
+        except BaseException:
+            client.close()
+            raise
+        return client
+
+    def _handshake(self, client_name: str) -> None:
+        self._send(Hello(protocol=PROTOCOL_VERSION, client=client_name))
+        reply = self._receive(self._deadline(_DEFAULT))
+        if isinstance(reply, Error):
+            raise ClientError(reply.code, reply.message)
+        if not isinstance(reply, Welcome):
+            raise ClientError(ErrorCode.PROTOCOL, f"daemon answered Hello with {type(reply).__name__}")
+        if reply.protocol != PROTOCOL_VERSION:
+            raise ClientError(ErrorCode.PROTOCOL, mismatch_message(reply.protocol, PROTOCOL_VERSION))
+        self.welcome = reply
+
+    # -- requests -----------------------------------------------------------------------
+
+    def call(self, request: Request[R], timeout: float | None | object = _DEFAULT) -> R:
+        """Send ``request`` and return its typed result; ``Error`` raises ``ClientError``.
+
+        Events that arrive meanwhile (on a subscribed connection) are kept for ``subscribe``.
+        """
+        self._next_id += 1
+        request.id = self._next_id
+        self._send(request)
+        deadline = self._deadline(timeout)
+        while True:
+            reply = self._receive(deadline)
+            if isinstance(reply, Push):
+                self._pushes.append(reply)
+                continue
+            if isinstance(reply, Error) and reply.id in (request.id, 0):
+                raise ClientError(reply.code, reply.message)
+            if isinstance(reply, Ok) and reply.id == request.id:
+                try:
+                    result: R = result_decoder(type(request)).decode(reply.data)
+                except Exception as exc:
+                    raise ClientError(
+                        ErrorCode.PROTOCOL, f"invalid {type(request).__name__} result: {exc}"
+                    ) from None
+                return result
+            raise ClientError(ErrorCode.PROTOCOL, f"unexpected {type(reply).__name__} from the daemon")
+
+    def subscribe(self, topics: list[str], run_id: str | None = None) -> Iterator[Push]:
+        """Subscribe now, and return an iterator over pushed events that ends only when the
+        daemon closes the connection (``DaemonUnreachable``). Use ``next_push`` to wait with a
+        timeout; ``call`` still works on a subscribed connection."""
+        self.call(Subscribe(topics=list(topics), run_id=run_id))
+        return self._pushes_forever()
+
+    def _pushes_forever(self) -> Iterator[Push]:
+        while True:
+            push = self.next_push(None)
+            if push is not None:
+                yield push
+
+    def unsubscribe(self) -> None:
+        self.call(Unsubscribe())
+
+    def next_push(self, timeout: float | None) -> Push | None:
+        """The next pushed event, or ``None`` if none came within ``timeout`` seconds."""
+        if self._pushes:
+            return self._pushes.popleft()
+        deadline = None if timeout is None else time.monotonic() + timeout
+        try:
+            reply = self._receive(deadline, idle_ok=True)
+        except TimeoutError:
+            return None
+        if isinstance(reply, Push):
+            return reply
+        if isinstance(reply, Error):
+            raise ClientError(reply.code, reply.message)
+        raise ClientError(ErrorCode.PROTOCOL, f"unexpected {type(reply).__name__} from the daemon")
+
+    # -- plumbing -----------------------------------------------------------------------
+
+    def _deadline(self, timeout: float | None | object) -> float | None:
+        value = self.timeout if timeout is _DEFAULT else timeout
+        assert value is None or isinstance(value, (int, float))
+        return None if value is None else time.monotonic() + value
+
+    def _send(self, message: Any) -> None:
+        try:
+            self._sock.sendall(encode_frame(message))
+        except OSError as exc:
+            raise DaemonUnreachable(f"lost the connection to taskflowd at {self.path}: {exc.strerror or exc}") from None
+
+    def _receive(self, deadline: float | None, idle_ok: bool = False) -> Any:
+        """Read until one whole message is decoded. ``idle_ok`` lets a timeout escape as such."""
+        while not self._bodies:
+            remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
+            self._sock.settimeout(remaining)
+            try:
+                data = self._sock.recv(256 * 1024)
+            except TimeoutError:
+                if idle_ok:
+                    raise
+                raise DaemonUnreachable(f"taskflowd at {self.path} did not answer in time") from None
+            except OSError as exc:
+                raise DaemonUnreachable(
+                    f"lost the connection to taskflowd at {self.path}: {exc.strerror or exc}"
+                ) from None
+            if not data:
+                raise DaemonUnreachable(f"taskflowd at {self.path} closed the connection")
+            try:
+                self._bodies.extend(self._frames.feed(data))
+            except ProtocolError as exc:
+                raise ClientError(ErrorCode.PROTOCOL, str(exc)) from None
+        try:
+            return decode_body(SERVER_DECODER, self._bodies.popleft())
+        except ProtocolError as exc:
+            raise ClientError(ErrorCode.PROTOCOL, str(exc)) from None
+
+    def close(self) -> None:
+        self._sock.close()
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
