@@ -12,6 +12,7 @@ import it to register functions, and the CLI imports it on every call::
 """
 
 from taskflow.pytask import Context, task
+from taskflow.pytask.hooks import RunRejected, post_run, pre_run
 
 __version__ = "0.1.0"
-__all__ = ["Context", "__version__", "task"]
+__all__ = ["Context", "RunRejected", "__version__", "post_run", "pre_run", "task"]

@@ -34,6 +34,7 @@ class DaemonConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     stop_grace: float = 10.0  # SIGTERM → SIGKILL grace for timeouts, cancels and on_stop=stop
     output_cap: int = 16 * 1024 * 1024  # bytes kept per attempt and stream (the tail)
     python_path: list[str] = []
+    plugins: list[str] = []  # modules imported at start (hooks, shared task code)
     pools: dict[str, int] = {}
     breaker: BreakerSettings = BreakerSettings()
     retention: RetentionConfig = RetentionConfig()

@@ -1,0 +1,288 @@
+"""``ProcessExecutor``: starts attempts as real processes and adopts them after a restart.
+
+Each attempt is ``posix_spawn``-ed (vfork-fast) as the ``/bin/sh`` wrapper of
+``taskflow.engine.wrapper`` in a new session, with stdin on ``/dev/null`` and stdout/stderr
+appended to files under ``output_root`` (see ``taskflow.engine.output``). A Python task is the
+same wrapper running ``python -m taskflow.pytask.runner call.json``, so timeouts, limits,
+cancel and output behave identically. One sampler per executor (a re-armed timer, not a
+thread) watches every running attempt's tree for memory, output size and progress.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+import sys
+import time
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import msgspec
+import psutil
+
+from taskflow.engine.attempt import RunningAttempt
+from taskflow.engine.outcome import AttemptOutcome, Ending, classify, read_python_result, utcnow
+from taskflow.engine.output import (
+    CALL_FILE,
+    CONTROL_FILE,
+    RESULT_FILE,
+    STATUS_FILE,
+    STREAMS,
+    attempt_dir,
+    make_attempt_dir,
+    read_output,
+    stream_extent,
+)
+from taskflow.engine.wrapper import (
+    SHELL,
+    check_cwd,
+    find_executable,
+    read_status,
+    task_base_env,
+    wrapper_argv,
+    wrapper_script,
+)
+from taskflow.model import Attempt, TaskSpec
+
+__all__ = ["AttemptOutcome", "ProcessExecutor", "RunningAttempt", "read_output"]
+
+log = logging.getLogger(__name__)
+
+_OUT_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_APPEND
+# Python ignores SIGPIPE; ignored dispositions survive exec, so reset them for the task.
+_DEFAULT_SIGNALS = (signal.SIGPIPE, signal.SIGXFSZ, signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT)
+_CREATE_TIME_SLACK = 0.05  # start times are in clock ticks (10 ms); ours is read before the spawn
+
+
+class ProcessExecutor:
+    """Runs attempts; the engine awaits ``RunningAttempt.wait()`` for each."""
+
+    def __init__(
+        self,
+        output_root: Path,
+        *,
+        output_cap: int = 16 * 2**20,
+        stop_grace: float = 10.0,
+        python_path: Sequence[str] = (),
+        sample_interval: float = 0.25,
+        on_progress: Callable[[str, float, str | None], None] | None = None,
+    ) -> None:
+        self.output_root = Path(output_root)
+        self.output_cap = output_cap
+        self.stop_grace = stop_grace
+        self.python_path = list(python_path)
+        self.sample_interval = sample_interval
+        self.on_progress = on_progress
+        self._base_env = task_base_env()
+        self._boot_time = psutil.boot_time()
+        self._running: dict[int, RunningAttempt] = {}
+        self._sampler: asyncio.TimerHandle | None = None
+        self.output_root.mkdir(parents=True, exist_ok=True)
+
+    @property
+    def running(self) -> int:
+        return len(self._running)
+
+    # ------------------------------------------------------------------ start
+
+    def start(
+        self, spec: TaskSpec, run_id: str, attempt: int, params: dict[str, Any] | None = None
+    ) -> RunningAttempt:
+        """Spawn one attempt now. Never raises for a task's own problem: a spawn failure is
+        a ``RunningAttempt`` whose outcome is ``spawn`` with the OS error."""
+        started_at = utcnow()
+        out = attempt_dir(self.output_root, run_id, attempt)
+        out_s = str(out)
+        env = self._base_env | spec.env
+        env["TASKFLOW_RUN_ID"] = run_id
+        env["TASKFLOW_ATTEMPT"] = str(attempt)
+        env["TASKFLOW_TASK"] = spec.name
+        env["TASKFLOW_OUTPUT_DIR"] = out_s
+        python = spec.kind == "python"
+        try:
+            make_attempt_dir(out, new_run=attempt == 1)
+            if spec.cwd is not None:
+                check_cwd(spec.cwd)
+            if python:
+                argv = self._python_argv(spec, run_id, attempt, params, out_s, env)
+                command = None
+            elif isinstance(spec.command, str):
+                argv, command = (), spec.command
+            elif spec.command:
+                first = find_executable(spec.command[0], env, spec.cwd)
+                argv, command = (first, *spec.command[1:]), None
+            else:
+                raise ValueError(f"task {spec.name!r} has no command to run")
+            script = wrapper_script(
+                os.path.join(out_s, STATUS_FILE), command=command, cwd=spec.cwd, cpu_limit=spec.limits.cpu
+            )
+            # psutil's create_time is boot time + the kernel's start tick; the clock read just
+            # before the spawn gives the same within a tick without reading /proc, which is
+            # slow while the child is still in exec.
+            created = self._boot_time + time.clock_gettime(time.CLOCK_BOOTTIME)
+            pid = os.posix_spawn(
+                SHELL,
+                wrapper_argv(script, argv),
+                env,
+                file_actions=[
+                    (os.POSIX_SPAWN_OPEN, 0, "/dev/null", os.O_RDONLY, 0),
+                    (os.POSIX_SPAWN_OPEN, 1, os.path.join(out_s, "stdout"), _OUT_FLAGS, 0o640),
+                    (os.POSIX_SPAWN_OPEN, 2, os.path.join(out_s, "stderr"), _OUT_FLAGS, 0o640),
+                ],
+                setsid=True,
+                setsigdef=_DEFAULT_SIGNALS,
+            )
+        except (OSError, ValueError, TypeError) as exc:
+            handle = self._handle(spec, run_id, out_s, started_at, None, None, python)
+            handle._fail_to_start(str(exc))
+            return handle
+        handle = self._handle(spec, run_id, out_s, started_at, pid, created, python)
+        self._track(handle, spec.timeout)
+        return handle
+
+    def _python_argv(
+        self,
+        spec: TaskSpec,
+        run_id: str,
+        attempt: int,
+        params: dict[str, Any] | None,
+        out: str,
+        env: dict[str, str],
+    ) -> tuple[str, ...]:
+        """Write the call description and return the runner's argv."""
+        paths = [str(Path(spec.source).resolve().parent)] if spec.source and spec.source != "exec" else []
+        control = os.path.join(out, CONTROL_FILE)
+        call = {
+            "function": spec.python,
+            "params": spec.params if params is None else params,
+            "run_id": run_id,
+            "attempt": attempt,
+            "task": spec.name,
+            "paths": paths + self.python_path,
+            "control": control,
+            "result": os.path.join(out, RESULT_FILE),
+            "cancel_grace": max(0.1, self.stop_grace / 2),
+        }
+        call_path = os.path.join(out, CALL_FILE)
+        with open(call_path, "wb") as f:
+            f.write(msgspec.json.encode(call))
+        env["TASKFLOW_CONTROL"] = control
+        return (sys.executable, "-m", "taskflow.pytask.runner", call_path)
+
+    def _handle(
+        self,
+        spec: TaskSpec | None,
+        run_id: str,
+        out: str,
+        started_at: datetime,
+        pid: int | None,
+        created: float | None,
+        python: bool,
+    ) -> RunningAttempt:
+        limits = spec.limits if spec is not None else None
+        return RunningAttempt(
+            self,
+            run_id=run_id,
+            output_dir=out,
+            started_at=started_at,
+            pid=pid,
+            pid_started_at=created,
+            python=python,
+            memory_limit=limits.memory if limits else None,
+            cpu_limit=limits.cpu if limits else None,
+        )
+
+    def _track(self, handle: RunningAttempt, timeout: float | None, elapsed: float = 0.0) -> None:
+        assert handle.pid is not None
+        self._running[handle.pid] = handle
+        handle._watch(timeout, elapsed)
+        if self._sampler is None:
+            self._sampler = asyncio.get_running_loop().call_later(self.sample_interval, self._sample)
+
+    def _forget(self, handle: RunningAttempt) -> None:
+        if handle.pid is not None and self._running.get(handle.pid) is handle:
+            del self._running[handle.pid]
+
+    def _sample(self) -> None:
+        self._sampler = None
+        for handle in list(self._running.values()):
+            try:
+                handle._sample()
+            except Exception:  # pragma: no cover - sampling must never stop the executor
+                log.exception("sampling attempt %s failed", handle.pid)
+        if self._running:
+            self._sampler = asyncio.get_running_loop().call_later(self.sample_interval, self._sample)
+
+    # ------------------------------------------------------------------ adopt / stop
+
+    async def adopt(
+        self, attempt: Attempt, spec: TaskSpec | None = None
+    ) -> RunningAttempt | AttemptOutcome | None:
+        """Reconnect to an attempt after a daemon restart.
+
+        Alive with the same start time → a ``RunningAttempt`` watched to the end (``spec``,
+        when given, re-arms the remaining timeout and the memory limit). Finished while the
+        daemon was down → the outcome read back from the status (and result) file. Otherwise
+        None: the caller marks the run interrupted.
+        """
+        out = attempt.output_dir or str(attempt_dir(self.output_root, attempt.run_id, attempt.number))
+        python = (spec is not None and spec.kind == "python") or os.path.exists(os.path.join(out, CALL_FILE))
+        if _same_process(attempt.pid, attempt.pid_started_at):
+            started = attempt.started_at or utcnow()
+            handle = self._handle(spec, attempt.run_id, out, started, attempt.pid, attempt.pid_started_at, python)
+            timeout = spec.timeout if spec is not None else None
+            elapsed = (utcnow() - started).total_seconds()
+            self._track(handle, timeout, elapsed)
+            return handle
+        status = read_status(os.path.join(out, STATUS_FILE))
+        if status is None:
+            return None
+        ending = Ending(recorded_status=status)
+        if python:
+            ending.python_result = read_python_result(os.path.join(out, RESULT_FILE))
+        size = cut = 0
+        for stream in STREAMS:
+            stream_size, stream_cut = stream_extent(os.path.join(out, stream))
+            size, cut = size + stream_size, cut + stream_cut
+        return classify(ending, size, cut)
+
+    async def stop_all(self) -> None:
+        """Cancel every running attempt and wait for their outcomes (on_stop = "stop")."""
+        handles = list(self._running.values())
+        for handle in handles:
+            handle.cancel()
+        await asyncio.gather(*(h.wait() for h in handles))
+
+    def detach_all(self) -> None:
+        """Leave every running attempt alone (on_stop = "detach"); they are adopted later."""
+        for handle in list(self._running.values()):
+            handle.detach()
+        if self._sampler is not None:
+            self._sampler.cancel()
+            self._sampler = None
+
+
+def _same_process(pid: int | None, created: float | None) -> bool:
+    """Is ``pid`` alive and the very process started at ``created``?
+
+    A zombie counts as finished; if it is our own child (a test adopting what it detached)
+    it is reaped here, since nobody else will.
+    """
+    if pid is None or created is None:
+        return False
+    try:
+        proc = psutil.Process(pid)
+        same = abs(proc.create_time() - created) < _CREATE_TIME_SLACK
+        if same and proc.status() == psutil.STATUS_ZOMBIE:
+            try:
+                os.waitpid(pid, os.WNOHANG)
+            except ChildProcessError:
+                pass
+            return False
+        return same
+    except psutil.Error:
+        return False

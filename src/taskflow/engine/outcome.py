@@ -1,0 +1,163 @@
+"""What one attempt came to: ``AttemptOutcome`` and the rules that classify an ending.
+
+Kept apart from the process plumbing so the classification (which error type, which one
+sentence) reads in one place: cancel beats timeout beats resource kill beats exit status.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal as signals
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import msgspec
+
+from taskflow.model import ErrorType, format_duration, format_size
+
+
+class AttemptOutcome(msgspec.Struct, kw_only=True):
+    """The end of one attempt, ready to copy onto ``Attempt``.
+
+    ``error_type`` None means success. A cancelled attempt has ``cancelled`` True,
+    ``error_type`` SIGNAL and message "cancelled; ..." (the engine marks the run cancelled).
+    """
+
+    exit_code: int | None
+    signal: int | None
+    error_type: ErrorType | None
+    message: str | None
+    peak_rss: int | None
+    cpu_seconds: float | None
+    result: Any = None
+    exception: dict[str, Any] | None = None
+    output_bytes: int = 0
+    output_cut: int = 0
+    cancelled: bool = False
+    finished_at: datetime
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def signal_name(number: int) -> str:
+    try:
+        return signals.Signals(number).name
+    except ValueError:
+        return f"signal {number}"
+
+
+@dataclass(slots=True)
+class Ending:
+    """Everything known when an attempt's process has gone, before classification."""
+
+    wait_status: int | None = None  # from wait4, when the daemon reaped the wrapper itself
+    recorded_status: int | None = None  # from the wrapper's status file
+    spawn_error: str | None = None
+    cancelled: bool = False
+    timed_out: float | None = None  # the timeout, when it fired
+    memory_killed: bool = False
+    killed_hard: bool = False  # SIGKILL was needed
+    memory_limit: int | None = None
+    cpu_limit: float | None = None
+    peak_rss: int | None = None
+    cpu_seconds: float | None = None
+    maxrss_exceeded: bool = False
+    python_result: dict[str, Any] | None = None  # the runner's result file
+
+
+def _status(ending: Ending) -> tuple[int | None, int | None]:
+    """(exit_code, signal) of the command, from wait4 when known, else the status file."""
+    if ending.wait_status is not None:
+        code = os.waitstatus_to_exitcode(ending.wait_status)
+        if code < 0:  # the wrapper shell itself was killed (our SIGKILL after the grace)
+            return None, -code
+    elif ending.recorded_status is not None:
+        code = ending.recorded_status
+    else:
+        return None, None
+    if 128 < code < 128 + 65:  # the shell's way of saying "killed by signal N"
+        return None, code - 128
+    return code, None
+
+
+def classify(ending: Ending, output_bytes: int, output_cut: int) -> AttemptOutcome:
+    """Turn an ``Ending`` into the outcome the engine records."""
+    exit_code, sig = _status(ending)
+    error: ErrorType | None
+    result: Any = None
+    exception: dict[str, Any] | None = None
+    grace_note = "process group killed" if ending.killed_hard else "process group terminated"
+    if ending.spawn_error is not None:
+        error, message = ErrorType.SPAWN, f"could not start: {ending.spawn_error}"
+    elif ending.cancelled:
+        error, message = ErrorType.SIGNAL, f"cancelled; {grace_note}"
+    elif ending.timed_out is not None:
+        error = ErrorType.TIMEOUT
+        message = f"timed out after {format_duration(ending.timed_out)}; {grace_note}"
+    elif ending.memory_killed or (ending.maxrss_exceeded and (exit_code or sig)):
+        error, message = ErrorType.RESOURCES, _memory_message(ending)
+    elif sig is not None:
+        cpu_hit = sig == signals.SIGXCPU or (
+            sig == signals.SIGKILL
+            and ending.cpu_limit is not None
+            and (ending.cpu_seconds or 0.0) >= ending.cpu_limit
+        )
+        if cpu_hit and ending.cpu_limit is not None:
+            error = ErrorType.RESOURCES
+            message = f"CPU limit {format_duration(ending.cpu_limit)} exceeded"
+        else:
+            error, message = ErrorType.SIGNAL, f"killed by {signal_name(sig)}"
+    elif exit_code is None:
+        error = ErrorType.SIGNAL
+        message = "exit status lost: the attempt's shell was killed while the daemon was away"
+    elif ending.python_result is not None and not ending.python_result.get("ok", False):
+        exception = ending.python_result.get("exception") or {}
+        error = ErrorType.EXCEPTION
+        message = f"{exception.get('type', 'Exception')}: {exception.get('message', '')}".rstrip(": ")
+    elif exit_code != 0:
+        error, message = ErrorType.EXIT, f"exited with status {exit_code}{_exit_hint(exit_code)}"
+    else:
+        error, message = None, "exited with status 0"
+        if ending.python_result is not None:
+            result = ending.python_result.get("result")
+    return AttemptOutcome(
+        exit_code=exit_code,
+        signal=sig,
+        error_type=error,
+        message=message,
+        peak_rss=ending.peak_rss,
+        cpu_seconds=ending.cpu_seconds,
+        result=result,
+        exception=exception,
+        output_bytes=output_bytes,
+        output_cut=output_cut,
+        cancelled=ending.cancelled,
+        finished_at=utcnow(),
+    )
+
+
+def _memory_message(ending: Ending) -> str:
+    limit = format_size(ending.memory_limit)
+    return f"memory limit {limit} exceeded (peak {format_size(ending.peak_rss)})"
+
+
+def _exit_hint(code: int) -> str:
+    if code == 127:
+        return " (command not found)"
+    if code == 126:
+        return " (not executable, or cwd/limits could not be applied)"
+    return ""
+
+
+def read_python_result(path: str) -> dict[str, Any] | None:
+    """The runner's result file: ``{"ok": true, "result": ...}`` or ``{"ok": false, "exception": {...}}``."""
+    try:
+        with open(path, "rb") as f:
+            data = json.loads(f.read())
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None

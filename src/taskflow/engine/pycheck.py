@@ -1,0 +1,59 @@
+"""Daemon-side checks of Python tasks: is the function there, do the params fit its hints?
+
+A function that cannot be resolved makes its task *orphaned* (disabled with the reason);
+params that do not fit are a ``config`` failure before any process starts. Resolutions are
+cached until the task set is reloaded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from taskflow.model import TaskSpec
+from taskflow.pytask.resolve import ParamError, ResolveError, check_params, resolve
+
+
+class PythonChecks:
+    def __init__(self, python_path: Sequence[str] = ()) -> None:
+        self.python_path = list(python_path)
+        self._cache: dict[tuple[str, str], Callable[..., Any] | str] = {}
+
+    def forget(self) -> None:
+        self._cache.clear()
+
+    def _search_paths(self, spec: TaskSpec) -> list[str]:
+        paths = []
+        if spec.source and spec.source != "exec":
+            paths.append(str(Path(spec.source).resolve().parent))
+        return paths + self.python_path
+
+    def _resolve(self, spec: TaskSpec) -> Callable[..., Any] | str:
+        assert spec.python is not None
+        key = (spec.python, spec.source)
+        if key not in self._cache:
+            try:
+                self._cache[key] = resolve(spec.python, self._search_paths(spec))
+            except ResolveError as exc:
+                self._cache[key] = str(exc)
+            except Exception as exc:  # user code raised while importing
+                self._cache[key] = f"importing {spec.python} failed: {type(exc).__name__}: {exc}"
+        return self._cache[key]
+
+    def resolve_problem(self, spec: TaskSpec) -> str | None:
+        found = self._resolve(spec)
+        return found if isinstance(found, str) else None
+
+    def param_problem(self, spec: TaskSpec, params: dict[str, Any]) -> str | None:
+        found = self._resolve(spec)
+        if isinstance(found, str):
+            return found
+        try:
+            check_params(found, {**spec.params, **params})
+        except ParamError as exc:
+            return str(exc)
+        return None
+
+    def start_problem(self, spec: TaskSpec, params: dict[str, Any]) -> str | None:
+        return self.param_problem(spec, params)

@@ -1,0 +1,137 @@
+"""The per-attempt ``/bin/sh`` wrapper: limits, exit-status file, and the spawn argv.
+
+Every attempt runs as ``sh -c WRAPPER taskflow-attempt [argv...]`` in its own session. The
+wrapper is a few lines of shell rather than a Python launcher because a shell starts in about a
+millisecond, and a string command needs a shell anyway: ``eval`` runs it in the same process,
+so ``true`` still costs one shell, like ``sh -c true``. Its only extra job is an ``EXIT`` trap
+that writes ``$?`` to the attempt's ``status`` file, so the exit status survives a daemon crash
+(the daemon reads ``wait4`` itself when it is alive; the file is the fallback for adoption).
+
+Corner cases, checked against dash (tests/executor/test_executor_wrapper.py):
+- normal end, ``exit N`` inside the command, syntax errors, ``command not found``: recorded.
+- the command killed by signal N: ``128+N`` recorded (shell convention; ``exit 139`` looks the same).
+- TERM/INT/HUP to the group: the traps turn them into ``exit 128+N``, so the file is written.
+- SIGKILL of the shell, or a command starting with ``exec``: nothing recorded; a live daemon
+  still has ``wait4``, an adopting daemon reports the status as lost.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import shlex
+import shutil
+from collections.abc import Mapping
+
+SHELL = "/bin/sh"
+WRAPPER_NAME = "taskflow-attempt"  # $0 of the wrapper: what ps shows
+
+# Never handed to tasks: loader injection, and the daemon's own systemd plumbing.
+ENV_DENYLIST = frozenset(
+    {
+        "LD_PRELOAD",
+        "LD_LIBRARY_PATH",
+        "LD_AUDIT",
+        "NOTIFY_SOCKET",
+        "LISTEN_FDS",
+        "LISTEN_PID",
+        "LISTEN_FDNAMES",
+        "PYTHONSTARTUP",
+        "PYTHONINSPECT",
+    }
+)
+ENV_DENY_PREFIXES = ("WATCHDOG_",)
+
+
+def task_base_env(environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The daemon's environment minus what must never reach a task."""
+    source = os.environ if environ is None else environ
+    return {
+        key: value
+        for key, value in source.items()
+        if key not in ENV_DENYLIST and not key.startswith(ENV_DENY_PREFIXES)
+    }
+
+
+def wrapper_script(
+    status_path: str, *, command: str | None, cwd: str | None, cpu_limit: float | None
+) -> str:
+    """The shell text run by ``sh -c``; a list command comes after it as ``"$@"``.
+
+    The status path lives in a variable a task is unlikely to touch; the command string is
+    single-quoted so a syntax error in it surfaces at ``eval`` time, after the trap is set.
+    """
+    parts = [
+        f"__taskflow_status={shlex.quote(status_path)}",
+        "trap 'printf %s \"$?\" >\"$__taskflow_status\"' EXIT",
+        "trap 'exit 129' HUP",
+        "trap 'exit 130' INT",
+        "trap 'exit 143' TERM",
+    ]
+    if cpu_limit is not None:
+        # Soft limit sends SIGXCPU (recognisable); the hard limit 2 s later is the backstop.
+        seconds = max(1, math.ceil(cpu_limit))
+        parts.append(f"ulimit -St {seconds} && ulimit -Ht {seconds + 2} || exit 126")
+    if cwd is not None:
+        parts.append(f"cd -- {shlex.quote(cwd)} || exit 126")
+    if command is not None:
+        parts.append(f"eval {shlex.quote(command)}")
+    else:
+        parts.append('"$@"')
+    return "\n".join(parts)
+
+
+def wrapper_argv(script: str, argv: tuple[str, ...] = ()) -> list[str]:
+    return ["sh", "-c", script, WRAPPER_NAME, *argv]
+
+
+def find_executable(name: str, env: Mapping[str, str], cwd: str | None) -> str:
+    """Resolve ``argv[0]`` of a list command as ``execvp`` would, or raise the OS error.
+
+    Done in the daemon so a missing program is a ``spawn`` failure with the OS error instead
+    of a shell's "not found" with status 127.
+    """
+    if "/" in name:
+        path = name if os.path.isabs(name) or cwd is None else os.path.join(cwd, name)
+        if not os.path.isfile(path):
+            raise FileNotFoundError(2, os.strerror(2), name)
+        if not os.access(path, os.X_OK):
+            raise PermissionError(13, os.strerror(13), name)
+        return name
+    search = env.get("PATH", os.defpath)
+    cached = _FOUND.get((search, name))
+    if cached is not None and os.access(cached, os.X_OK):  # one syscall instead of a PATH walk
+        return cached
+    found = shutil.which(name, path=search)
+    if found is None:
+        raise FileNotFoundError(2, os.strerror(2), name)
+    if len(_FOUND) >= 256:
+        _FOUND.clear()
+    _FOUND[(search, name)] = found
+    return found
+
+
+_FOUND: dict[tuple[str, str], str] = {}
+
+
+def check_cwd(cwd: str) -> None:
+    """Raise the OS error if ``cwd`` is not an enterable directory."""
+    if not os.path.isdir(cwd):
+        raise FileNotFoundError(2, os.strerror(2), cwd) if not os.path.exists(cwd) else NotADirectoryError(
+            20, os.strerror(20), cwd
+        )
+    if not os.access(cwd, os.X_OK):
+        raise PermissionError(13, os.strerror(13), cwd)
+
+
+def read_status(path: str) -> int | None:
+    """The exit status the wrapper recorded, or None when it recorded nothing."""
+    try:
+        with open(path, "rb") as f:
+            text = f.read().strip()
+    except OSError:
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        return None

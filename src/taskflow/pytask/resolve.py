@@ -1,0 +1,133 @@
+"""Finding a task's Python function and checking its params, before any process starts.
+
+Used by the daemon (a failure here is a ``config`` error, never retried, and makes a task
+*orphaned* at load time) and by the runner in the child (which converts params the same way).
+Light on purpose: no asyncio, no daemon imports.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import sys
+import typing
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import msgspec
+
+from taskflow.pytask.context import Context
+from taskflow.pytask.registry import registered
+
+
+class ResolveError(Exception):
+    """The function named by ``module:function`` cannot be found; one sentence."""
+
+
+class ParamError(Exception):
+    """Params do not fit the function's signature; one sentence naming the parameter."""
+
+
+def resolve(ref: str, search_paths: Sequence[str] = ()) -> Callable[..., Any]:
+    """Import ``module`` of ``module:function`` and return the ``@taskflow.task`` function.
+
+    ``search_paths`` (the task file's folder, then ``python_path``) go to the front of
+    ``sys.path`` so task modules shadow nothing of the daemon's by accident of order.
+    """
+    module_name, sep, func_name = ref.partition(":")
+    if not sep or not module_name or not func_name:
+        raise ResolveError(f'python reference "{ref}" must look like "module:function"')
+    for path in reversed(list(search_paths)):
+        if path not in sys.path:
+            sys.path.insert(0, path)
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if exc.name and module_name.startswith(exc.name):
+            raise ResolveError(f'module "{module_name}" not found') from None
+        raise ResolveError(f'importing module "{module_name}" failed: {_one_line(exc)}') from None
+    except Exception as exc:
+        raise ResolveError(f'importing module "{module_name}" failed: {_one_line(exc)}') from None
+    fn = registered(module.__name__, func_name)
+    if fn is None:
+        raise ResolveError(
+            f'module "{module_name}" has no function "{func_name}" registered with @taskflow.task'
+        )
+    return fn
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    detail = text[0] if text else ""
+    if isinstance(exc, SyntaxError) and exc.lineno:
+        detail = f"{exc.msg} ({exc.filename}, line {exc.lineno})"
+    return f"{type(exc).__name__}: {detail}" if detail else type(exc).__name__
+
+
+def context_parameter(fn: Callable[..., Any]) -> str | None:
+    """Name of the parameter annotated ``taskflow.Context``, if any."""
+    for name, hint in _hints(fn).items():
+        if hint is Context:
+            return name
+    return None
+
+
+def _hints(fn: Callable[..., Any]) -> dict[str, Any]:
+    try:
+        hints = typing.get_type_hints(fn)
+    except Exception:  # unresolvable annotations: treat as untyped
+        hints = {}
+    hints.pop("return", None)
+    return hints
+
+
+def check_params(fn: Callable[..., Any], params: dict[str, Any]) -> dict[str, Any]:
+    """Validate and convert ``params`` against ``fn``'s signature and type hints.
+
+    Unknown params are refused unless the function takes ``**kwargs``; the ``Context``
+    parameter is skipped (it is injected). Returns the converted params.
+    """
+    signature = inspect.signature(fn)
+    hints = _hints(fn)
+    fields: list[tuple[str, Any] | tuple[str, Any, Any]] = []
+    takes_kwargs = False
+    for name, param in signature.parameters.items():
+        if param.kind is inspect.Parameter.VAR_KEYWORD:
+            takes_kwargs = True
+            continue
+        if param.kind is inspect.Parameter.VAR_POSITIONAL or hints.get(name) is Context:
+            continue
+        hint = hints.get(name, Any)
+        if param.default is inspect.Parameter.empty:
+            fields.append((name, hint))
+        else:
+            fields.append((name, hint, param.default))
+    known = {f[0] for f in fields}
+    extra = {k: v for k, v in params.items() if k not in known}
+    if extra and not takes_kwargs:
+        name = sorted(extra)[0]
+        raise ParamError(f"unknown parameter '{name}' (the function takes: {', '.join(sorted(known)) or 'none'})")
+    shape = msgspec.defstruct("Params", fields, kw_only=True)
+    given = {k: v for k, v in params.items() if k in known}
+    try:
+        converted = msgspec.convert(given, shape, strict=False)
+    except msgspec.ValidationError as exc:
+        raise ParamError(_param_message(str(exc))) from None
+    except TypeError as exc:  # a hint msgspec cannot handle
+        raise ParamError(f"cannot check parameters: {exc}") from None
+    out = {name: getattr(converted, name) for name in known}
+    out.update(extra)
+    return out
+
+
+def _param_message(text: str) -> str:
+    """msgspec says "Expected `int`, got `str` - at `$.count`"; we say it the CLI way."""
+    where = ""
+    if " - at `$." in text:
+        text, _, path = text.partition(" - at `$.")
+        where = path.rstrip("`")
+    text = text.replace("`", "")
+    if text.startswith("Object missing required field "):
+        return f"missing required parameter '{text.removeprefix('Object missing required field ')}'"
+    text = text[0].lower() + text[1:] if text else text
+    return f"parameter '{where}': {text}" if where else f"parameters: {text}"

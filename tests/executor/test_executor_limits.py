@@ -1,0 +1,134 @@
+"""Timeouts, cancel, memory and CPU limits, and the output cap, on real process trees."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import time
+from pathlib import Path
+
+import psutil
+
+from taskflow.engine.executor import ProcessExecutor, read_output
+from taskflow.model import ErrorType, Limits
+
+from .conftest import command_spec, run_id
+
+
+async def _wait_for_file(path: Path, timeout: float = 10.0) -> str:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if path.exists() and path.read_text().strip():
+            return path.read_text()
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"{path} never appeared")
+
+
+def _gone(pid: int) -> bool:
+    try:
+        return psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return True
+
+
+async def test_timeout_kills_grandchildren(executor: ProcessExecutor, tmp_path: Path) -> None:
+    pidfile = tmp_path / "grandchild.pid"
+    # The shell starts a child shell, whose background sleep is the attempt's grandchild.
+    command = f"sh -c 'sleep 30 & echo $! > {pidfile}; wait'"
+    started = time.monotonic()
+    handle = executor.start(command_spec(command, timeout=1), run_id(), 1)
+    grandchild = int(await _wait_for_file(pidfile))
+    assert not _gone(grandchild)
+    outcome = await asyncio.wait_for(handle.wait(), 10)
+    assert time.monotonic() - started < 4
+    assert outcome.error_type is ErrorType.TIMEOUT
+    assert outcome.message.startswith("timed out after 1.0s; process group")
+    assert _gone(grandchild)
+    assert _gone(handle.pid)
+
+
+async def test_timeout_kills_a_tree_that_ignores_term(executor: ProcessExecutor, tmp_path: Path) -> None:
+    pidfile = tmp_path / "stubborn.pid"
+    command = f"sh -c 'trap \"\" TERM; echo $$ > {pidfile}; while :; do sleep 0.05; done' & wait"
+    handle = executor.start(command_spec(command, timeout=0.5), run_id(), 1)
+    stubborn = int(await _wait_for_file(pidfile))
+    outcome = await asyncio.wait_for(handle.wait(), 10)
+    assert outcome.error_type is ErrorType.TIMEOUT
+    assert outcome.message.endswith("process group killed")
+    assert _gone(stubborn)
+
+
+async def test_cancel_terminates_the_group(executor: ProcessExecutor) -> None:
+    handle = executor.start(command_spec("sleep 30"), run_id(), 1)
+    await asyncio.sleep(0.1)
+    handle.cancel()
+    outcome = await asyncio.wait_for(handle.wait(), 10)
+    assert outcome.cancelled
+    assert outcome.error_type is ErrorType.SIGNAL
+    assert outcome.message.startswith("cancelled")
+    assert _gone(handle.pid)
+
+
+async def test_stop_all_cancels_everything(executor: ProcessExecutor) -> None:
+    handles = [executor.start(command_spec("sleep 30"), run_id(), 1) for _ in range(3)]
+    await asyncio.wait_for(executor.stop_all(), 10)
+    assert executor.running == 0
+    outcomes = [await h.wait() for h in handles]
+    assert all(o.cancelled for o in outcomes)
+
+
+ALLOCATE = (
+    "import time\n"
+    "chunks = []\n"
+    "for _ in range(40):\n"
+    "    chunks.append(bytearray(10 * 2**20))\n"
+    "    time.sleep(0.05)\n"
+)
+
+
+async def test_memory_limit_fails_only_the_greedy_task(executor: ProcessExecutor) -> None:
+    greedy = executor.start(
+        command_spec([sys.executable, "-c", ALLOCATE], limits=Limits(memory=100 * 2**20)), run_id(), 1
+    )
+    modest = executor.start(command_spec("sleep 0.5; echo fine"), run_id(), 1)
+    outcome = await asyncio.wait_for(greedy.wait(), 20)
+    assert outcome.error_type is ErrorType.RESOURCES
+    assert outcome.message.startswith("memory limit 100.0MiB exceeded (peak ")
+    assert outcome.peak_rss is not None and outcome.peak_rss > 100 * 2**20
+    other = await asyncio.wait_for(modest.wait(), 20)
+    assert other.error_type is None
+    assert read_output(modest.output_dir, "stdout")[0] == b"fine\n"
+
+
+async def test_cpu_limit_is_a_resource_error(executor: ProcessExecutor) -> None:
+    spec = command_spec("while :; do :; done", limits=Limits(cpu=1))
+    outcome = await asyncio.wait_for(executor.start(spec, run_id(), 1).wait(), 30)
+    assert outcome.error_type is ErrorType.RESOURCES
+    assert outcome.message == "CPU limit 1.0s exceeded"
+    # rusage is tick-sampled and lags the kernel's own RLIMIT_CPU accounting a little.
+    assert outcome.cpu_seconds is not None and outcome.cpu_seconds >= 0.5
+
+
+async def test_output_cap_keeps_the_tail(tmp_path: Path) -> None:
+    executor = ProcessExecutor(tmp_path / "out", output_cap=64 * 1024, sample_interval=0.02)
+    # 2000 numbered lines of 100 bytes each = 200,000 bytes, written over ~0.4 s.
+    script = (
+        "import sys, time\n"
+        "for i in range(2000):\n"
+        "    sys.stdout.write(f'{i:06d}' + 'x' * 93 + '\\n'); sys.stdout.flush()\n"
+        "    if i % 100 == 0: time.sleep(0.02)\n"
+    )
+    handle = executor.start(command_spec([sys.executable, "-c", script]), run_id(), 1)
+    outcome = await asyncio.wait_for(handle.wait(), 20)
+    assert outcome.error_type is None
+    assert outcome.output_bytes == 200_000
+    assert 200_000 - 64 * 1024 - 4096 < outcome.output_cut <= 200_000 - 64 * 1024
+    data, next_offset, cut = read_output(handle.output_dir, "stdout", max_bytes=1 << 20)
+    assert cut == outcome.output_cut
+    assert next_offset == 200_000
+    assert len(data) == 200_000 - cut < 64 * 1024 + 4096  # the hole ends on a block boundary
+    assert data.endswith(b"001999" + b"x" * 93 + b"\n")
+    assert (Path(handle.output_dir) / "stdout").stat().st_blocks * 512 <= 64 * 1024 + 8192
+    # A follower past the cut reads on normally; one behind it learns how much it missed.
+    assert read_output(handle.output_dir, "stdout", offset=199_900) == (data[-100:], 200_000, 0)
+    assert read_output(handle.output_dir, "stdout", offset=10, max_bytes=5)[2] == cut - 10
