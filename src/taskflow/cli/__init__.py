@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
-from dataclasses import dataclass
+from typing import NamedTuple
 
 #: Exit codes shared by every command (DESIGN.md "Commands").
 EXIT_OK = 0
@@ -28,12 +28,12 @@ class CommandError(Exception):
         self.code = code
 
 
-@dataclass(frozen=True)
-class Command:
+class Command(NamedTuple):
     """One subcommand: its name, one-line help, how it reads its arguments, what it does.
 
     ``run`` gets the parsed arguments (with the global ``socket`` and ``json`` options) and
-    returns the exit code.
+    returns the exit code. (A ``NamedTuple`` rather than a dataclass: ``dataclasses`` costs
+    more to import than the rest of ``taskflow status``.)
     """
 
     name: str

@@ -23,15 +23,74 @@ from taskflow.cli import (
 )
 
 #: Modules that each define ``COMMANDS``; one module per command group.
-COMMAND_MODULES: tuple[str, ...] = ("taskflow.cli.validate",)
+COMMAND_MODULES: tuple[str, ...] = (
+    "taskflow.cli.tui",
+    "taskflow.cli.daemon_info",
+    "taskflow.cli.tasks",
+    "taskflow.cli.runs",
+    "taskflow.cli.logs",
+    "taskflow.cli.breakers",
+    "taskflow.cli.events",
+    "taskflow.cli.validate",
+    "taskflow.cli.completion",
+)
+
+#: Which module defines each command, so a call like ``taskflow status --json`` imports only
+#: that module and not every command's dependencies (``validate`` loads the task file
+#: parser). A test checks this agrees with ``COMMAND_MODULES``; a command missing here still
+#: works, just through the full parser.
+COMMAND_HOMES: dict[str, str] = {
+    "tui": "taskflow.cli.tui",
+    "demo": "taskflow.cli.tui",
+    "status": "taskflow.cli.daemon_info",
+    "health": "taskflow.cli.daemon_info",
+    "audit": "taskflow.cli.daemon_info",
+    "reload": "taskflow.cli.daemon_info",
+    "ls": "taskflow.cli.tasks",
+    "enable": "taskflow.cli.tasks",
+    "disable": "taskflow.cli.tasks",
+    "run": "taskflow.cli.runs",
+    "exec": "taskflow.cli.runs",
+    "runs": "taskflow.cli.runs",
+    "show": "taskflow.cli.runs",
+    "wait": "taskflow.cli.runs",
+    "cancel": "taskflow.cli.runs",
+    "rerun": "taskflow.cli.runs",
+    "logs": "taskflow.cli.logs",
+    "breakers": "taskflow.cli.breakers",
+    "events": "taskflow.cli.events",
+    "validate": "taskflow.cli.validate",
+    "completion": "taskflow.cli.completion",
+}
 
 
-def load_commands() -> list[Command]:
-    """Every command of every module in ``COMMAND_MODULES``, in that order."""
+def load_commands(modules: Sequence[str] = COMMAND_MODULES) -> list[Command]:
+    """Every command of every module in ``modules``, in that order."""
     commands: list[Command] = []
-    for module_name in COMMAND_MODULES:
+    for module_name in modules:
         commands.extend(importlib.import_module(module_name).COMMANDS)
     return commands
+
+
+def requested_command(argv: Sequence[str]) -> str | None:
+    """The command word of ``argv`` (skipping global options and ``--socket``'s value)."""
+    words = iter(argv)
+    for word in words:
+        if word == "--socket":
+            next(words, None)
+        elif word == "--" or not word.startswith("-"):
+            return None if word == "--" else word
+    return None
+
+
+def _commands_for(argv: Sequence[str]) -> list[Command]:
+    """Only the requested command's module when it is known, else every command."""
+    home = COMMAND_HOMES.get(requested_command(argv) or "")
+    if home is not None:
+        commands = [c for c in load_commands((home,)) if c.name == requested_command(argv)]
+        if commands:
+            return commands
+    return load_commands()
 
 
 def _global_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
@@ -69,14 +128,21 @@ def main(argv: Sequence[str] | None = None, *, commands: Sequence[Command] | Non
     ``commands`` replaces the registered commands (for embedding the CLI elsewhere).
     """
     try:
-        parser = build_parser(load_commands() if commands is None else commands)
+        if argv is None:
+            argv = sys.argv[1:]
+        parser = build_parser(_commands_for(argv) if commands is None else commands)
         try:
             args = parser.parse_args(argv)
         except SystemExit as exc:  # --help (0) or a usage error (2)
             return exc.code if isinstance(exc.code, int) else EXIT_ERROR
         handler = getattr(args, "handler", None)
         if handler is None:
-            # The TUI will open here; until then, show what there is.
+            # No command: open the dashboard, as DESIGN.md says, but only on a terminal; a
+            # script or pipe that runs a bare `taskflow` gets the usage instead of a hang.
+            if sys.stdin.isatty() and sys.stdout.isatty():
+                from taskflow.cli.tui import tui
+
+                return tui(args)
             parser.print_help()
             return EXIT_OK
         return int(handler(args))

@@ -1,0 +1,72 @@
+"""Talking to the daemon from a command: connect, translate client errors, find runs.
+
+Every daemon-backed command goes through ``connect`` so that "daemon unreachable",
+"refused" and "not found" all become one sentence on stderr and exit 1, the same way
+everywhere. Imported only inside handlers (it pulls in the client and the protocol).
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from taskflow.cli import EXIT_ERROR, CommandError
+from taskflow.client import Client, ClientError
+from taskflow.protocol import ErrorCode, ListRuns, ShowRun
+from taskflow.model import RunTree
+
+#: A ULID is 26 characters; anything shorter may be a prefix of one.
+ULID_LENGTH = 26
+
+
+@contextmanager
+def connect(args: argparse.Namespace, timeout: float | None = 10.0) -> Iterator[Client]:
+    """A connected client for ``args.socket``; client errors leave as ``CommandError``."""
+    try:
+        with Client.connect(getattr(args, "socket", None), timeout=timeout) as client:
+            yield client
+    except ClientError as exc:
+        raise CommandError(_sentence(exc), EXIT_ERROR) from None
+
+
+def _sentence(exc: ClientError) -> str:
+    message = exc.message.rstrip()
+    if exc.code == ErrorCode.FORBIDDEN and "refused" not in message:
+        return f"refused: {message}"
+    return message
+
+
+def show_run(client: Client, run_id: str) -> RunTree:
+    """The run tree of ``run_id``, accepting a unique prefix of a recent run's id."""
+    try:
+        return client.call(ShowRun(run_id=run_id))
+    except ClientError as exc:
+        if exc.code != ErrorCode.NOT_FOUND or len(run_id) >= ULID_LENGTH:
+            raise
+        full = resolve_prefix(client, run_id)
+        return client.call(ShowRun(run_id=full))
+
+
+def resolve_prefix(client: Client, prefix: str) -> str:
+    """The one recent run whose id starts with ``prefix`` (case-insensitive).
+
+    Only the newest runs are searched: a prefix is a typing aid for what was just started,
+    not a query language.
+    """
+    wanted = prefix.upper()
+    runs = client.call(ListRuns(limit=2000, roots_only=False))
+    matches = sorted({run.id for run in runs if run.id.startswith(wanted)})
+    if not matches:
+        raise CommandError(f"no run {prefix}")
+    if len(matches) > 1:
+        raise CommandError(f"run id prefix {prefix} is ambiguous ({len(matches)} runs match); "
+                           "give more characters")
+    return matches[0]
+
+
+def run_id_of(client: Client, text: str) -> str:
+    """The full run id for ``text`` (a full id is returned as is, without a request)."""
+    if len(text) >= ULID_LENGTH:
+        return text
+    return show_run(client, text).run.id

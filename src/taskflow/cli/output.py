@@ -1,0 +1,112 @@
+"""How commands print: JSON documents for scripts, Rich tables and trees for people.
+
+``--json`` output is ``msgspec.json`` of the model's Structs, so field names are the model's
+and times are RFC 3339 UTC. Human output goes through a Rich console that drops colour (and
+every ANSI sequence) when stdout is not a terminal or ``NO_COLOR`` is set. Rich is imported
+only when a human-readable page is printed: ``status --json`` must stay light.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.text import Text
+
+#: Rich style per run state; terminal failures stand out, waiting states are quiet.
+STATE_STYLES: dict[str, str] = {
+    "pending": "dim",
+    "queued": "dim",
+    "running": "cyan",
+    "retrying": "yellow",
+    "blocked": "magenta",
+    "succeeded": "green",
+    "failed": "bold red",
+    "cancelled": "yellow",
+    "skipped": "dim",
+    "interrupted": "bold red",
+}
+
+BREAKER_STYLES: dict[str, str] = {"closed": "green", "open": "bold red", "half_open": "yellow"}
+
+
+def print_json(value: Any, *, pretty: bool = True) -> None:
+    """Print one JSON document (``pretty``) or one JSON line, and flush (scripts read live)."""
+    import msgspec
+
+    data = msgspec.json.encode(value)
+    if pretty:
+        data = msgspec.json.format(data, indent=2)
+    out = sys.stdout.buffer
+    out.write(data + b"\n")
+    out.flush()
+
+
+def console(stderr: bool = False) -> Console:
+    """A Rich console: colour only on a terminal and without ``NO_COLOR``.
+
+    Piped output gets a wide virtual width so that tables are not wrapped for ``grep``.
+    """
+    from rich.console import Console
+
+    stream = sys.stderr if stderr else sys.stdout
+    tty = stream.isatty()
+    return Console(
+        file=stream,
+        no_color=bool(os.environ.get("NO_COLOR")),
+        force_terminal=None if tty else False,
+        width=None if tty else 400,
+        highlight=False,
+        soft_wrap=not tty,
+    )
+
+
+def state_text(state: Any, detail: str | None = None) -> Text:
+    """A run state, coloured, with its error type or skip reason: ``failed (timeout)``."""
+    from rich.text import Text
+
+    name = str(state) if state is not None else "-"
+    label = f"{name} ({detail})" if detail else name
+    return Text(label, style=STATE_STYLES.get(name, ""))
+
+
+def run_detail(run: Any) -> str | None:
+    """What to show next to a run's state: its error type or skip reason."""
+    if run.error_type is not None:
+        return str(run.error_type)
+    if run.skip_reason is not None:
+        return str(run.skip_reason)
+    return None
+
+
+def local_time(when: datetime | None) -> str:
+    """A time for people, in the local zone; today's times without the date."""
+    if when is None:
+        return "-"
+    local = when.astimezone()
+    if local.date() == datetime.now().astimezone().date():
+        return local.strftime("%H:%M:%S")
+    return local.strftime("%Y-%m-%d %H:%M")
+
+
+def age(when: datetime | None) -> str:
+    """How long ago (or, for a future time, in how long): ``3m ago``, ``in 42s``."""
+    from taskflow.model import format_duration
+
+    if when is None:
+        return "-"
+    delta = (datetime.now(UTC) - when).total_seconds()
+    if delta >= 0:
+        return f"{format_duration(delta)} ago"
+    return f"in {format_duration(-delta)}"
+
+
+def plain(text: str | None) -> Text:
+    """Text from tasks or the daemon, never parsed as markup."""
+    from rich.text import Text
+
+    return Text(text or "")

@@ -1,0 +1,246 @@
+"""Starting and watching runs: ``run``, ``exec``, ``runs``, ``show``, ``wait``, ``cancel``,
+``rerun``.
+
+``run`` and ``exec`` print the new run's id on stdout (so ``id=$(taskflow run x)`` works);
+with ``--wait`` they then wait and exit 3 unless the run succeeded.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+from taskflow.cli import EXIT_OK, EXIT_RUN_FAILED, EXIT_USAGE, Command, CommandError
+
+RUN_STATES = ("pending", "queued", "running", "retrying", "blocked", "succeeded", "failed",
+              "cancelled", "skipped", "interrupted")
+
+
+def parse_param(text: str) -> tuple[str, Any]:
+    """``K=V`` → ``(K, V)``; V is JSON when it parses as JSON (``3``, ``true``), else a string."""
+    key, sep, value = text.partition("=")
+    if not sep or not key:
+        raise CommandError(f"-p expects KEY=VALUE, got {text!r}", EXIT_USAGE)
+    try:
+        return key, json.loads(value)
+    except ValueError:
+        return key, value
+
+
+def _duration(text: str) -> float:
+    from taskflow.model import parse_duration
+
+    try:
+        return parse_duration(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+# ------------------------------------------------------------------------- run / exec
+
+def _run_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("name", metavar="NAME", help="task or tree to run, e.g. nightly/verify")
+    parser.add_argument("-p", "--param", dest="params", action="append", default=[],
+                        metavar="K=V", help="parameter (repeatable); V is parsed as JSON when it can be")
+    parser.add_argument("--wait", action="store_true",
+                        help="wait for the run to end; exit 3 if it did not succeed")
+
+
+def run(args: argparse.Namespace) -> int:
+    from taskflow.cli.connection import connect
+    from taskflow.protocol import TriggerTask
+
+    params = dict(parse_param(p) for p in args.params)
+    with connect(args) as client:
+        ref = client.call(TriggerTask(task=args.name, params=params))
+        return _started(args, client, ref)
+
+
+def _exec_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--name", metavar="N", help="label of the ad-hoc task (shown as @N)")
+    parser.add_argument("--timeout", metavar="S", type=_duration, help="kill it after S (30, 90s, 5m)")
+    parser.add_argument("--retries", metavar="N", type=int, default=0, help="retries on failure")
+    parser.add_argument("--cwd", metavar="DIR", help="working directory on the daemon's host")
+    parser.add_argument("--wait", action="store_true",
+                        help="wait for the run to end; exit 3 if it did not succeed")
+    parser.add_argument("command", nargs=argparse.REMAINDER, metavar="-- CMD ...",
+                        help="the command (argv); one argument with spaces runs under /bin/sh -c")
+
+
+def exec_command(args: argparse.Namespace) -> int:
+    from taskflow.cli.connection import connect
+    from taskflow.protocol import Exec
+
+    argv = list(args.command)
+    if argv and argv[0] == "--":
+        argv = argv[1:]
+    if not argv:
+        raise CommandError("exec needs a command after --, e.g. taskflow exec -- df -h", EXIT_USAGE)
+    if len(argv) == 1 and any(c.isspace() for c in argv[0]):
+        argv = ["/bin/sh", "-c", argv[0]]
+    with connect(args) as client:
+        ref = client.call(Exec(command=argv, name=args.name, timeout=args.timeout,
+                               retries=args.retries, cwd=args.cwd))
+        return _started(args, client, ref)
+
+
+def _started(args: argparse.Namespace, client, ref) -> int:  # noqa: ANN001
+    """Report a new run; with ``--wait``, wait for it and report how it ended."""
+    from taskflow.cli.output import print_json
+
+    if not args.wait:
+        if args.json:
+            print_json(ref)
+        else:
+            print(ref.id, flush=True)
+        return EXIT_OK
+    if not args.json:
+        print(ref.id, flush=True)
+    from taskflow.cli.waiting import wait_for_run
+
+    tree = wait_for_run(client, ref.id)
+    # stdout keeps only the run id, so `id=$(taskflow run x --wait)` still works.
+    return _ended(args, tree, to_stderr=True)
+
+
+def _ended(args: argparse.Namespace, tree, *, to_stderr: bool = False) -> int:  # noqa: ANN001
+    """Print a finished run (JSON: the final Run) and map its state to the exit code."""
+    from taskflow.cli.output import print_json
+    from taskflow.model import RunState, format_duration
+
+    final = tree.run
+    if args.json:
+        print_json(final)
+    else:
+        from taskflow.cli.output import console, run_detail, state_text
+
+        line = state_text(final.state, run_detail(final))
+        line.append(f"  {final.task}  {format_duration(final.duration)}")
+        if final.message and final.state != RunState.SUCCEEDED:
+            line.append(f"  {final.message}")
+        console(stderr=to_stderr).print(line)
+    return EXIT_OK if final.state == RunState.SUCCEEDED else EXIT_RUN_FAILED
+
+
+# ------------------------------------------------------------------------- runs / show
+
+def _runs_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--state", choices=RUN_STATES, metavar="S",
+                        help="only runs in this state (" + ", ".join(RUN_STATES) + ")")
+    parser.add_argument("--task", metavar="NAME", help="only runs of this task")
+    parser.add_argument("--limit", type=int, default=20, metavar="N", help="newest N (default 20)")
+
+
+def runs(args: argparse.Namespace) -> int:
+    from taskflow.cli.connection import connect
+    from taskflow.cli.output import print_json
+    from taskflow.model import RunState
+    from taskflow.protocol import ListRuns
+
+    if args.limit < 1:
+        raise CommandError("--limit must be at least 1", EXIT_USAGE)
+    state = RunState(args.state) if args.state else None
+    with connect(args) as client:
+        found = client.call(ListRuns(state=state, task=args.task, limit=args.limit,
+                                     roots_only=args.task is None))
+    if args.json:
+        print_json(found)
+        return EXIT_OK
+    from rich.table import Table
+
+    from taskflow.cli.output import console, local_time, plain, run_detail, state_text
+    from taskflow.model import format_duration
+
+    table = Table(box=None, header_style="bold")
+    for column in ("run", "task", "state", "trigger", "started", "took", "by"):
+        table.add_column(column)
+    for item in found:
+        table.add_row(item.id, plain(item.task), state_text(item.state, run_detail(item)),
+                      str(item.trigger), local_time(item.started_at or item.created_at),
+                      format_duration(item.duration), plain(item.requested_by or "-"))
+    out = console()
+    out.print(table if found else "no runs")
+    return EXIT_OK
+
+
+def _run_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("run_id", metavar="RUN", help="run id (or a unique prefix of a recent one)")
+
+
+def show(args: argparse.Namespace) -> int:
+    from taskflow.cli.connection import connect, show_run
+    from taskflow.cli.output import print_json
+
+    with connect(args) as client:
+        tree = show_run(client, args.run_id)
+    if args.json:
+        print_json(tree)
+        return EXIT_OK
+    from taskflow.cli.output import console
+    from taskflow.cli.tree_view import run_tree_view
+
+    console().print(run_tree_view(tree))
+    return EXIT_OK
+
+
+# ------------------------------------------------------------------------- wait / cancel / rerun
+
+def _wait_arguments(parser: argparse.ArgumentParser) -> None:
+    _run_argument(parser)
+    parser.add_argument("--timeout", metavar="S", type=_duration,
+                        help="give up after S (30, 90s, 5m): exit 1")
+
+
+def wait(args: argparse.Namespace) -> int:
+    from taskflow.cli.connection import connect, run_id_of
+    from taskflow.cli.waiting import wait_for_run
+
+    with connect(args) as client:
+        tree = wait_for_run(client, run_id_of(client, args.run_id), args.timeout)
+    return _ended(args, tree)
+
+
+def cancel(args: argparse.Namespace) -> int:
+    from taskflow.cli.connection import connect, run_id_of
+    from taskflow.cli.output import print_json
+    from taskflow.protocol import Cancel
+
+    with connect(args) as client:
+        ref = client.call(Cancel(run_id=run_id_of(client, args.run_id)))
+    if args.json:
+        print_json(ref)
+    else:
+        print(f"cancelling {ref.id} ({ref.task})")
+    return EXIT_OK
+
+
+def _rerun_arguments(parser: argparse.ArgumentParser) -> None:
+    _run_argument(parser)
+    parser.add_argument("--failed-only", action="store_true",
+                        help="rerun only the nodes that did not succeed")
+    parser.add_argument("--wait", action="store_true",
+                        help="wait for the new run to end; exit 3 if it did not succeed")
+
+
+def rerun(args: argparse.Namespace) -> int:
+    from taskflow.cli.connection import connect, run_id_of
+    from taskflow.protocol import Rerun
+
+    with connect(args) as client:
+        ref = client.call(Rerun(run_id=run_id_of(client, args.run_id),
+                                failed_only=args.failed_only))
+        return _started(args, client, ref)
+
+
+COMMANDS = (
+    Command("run", "trigger a task or tree; prints the run id", _run_arguments, run),
+    Command("exec", "run an ad-hoc command as a one-off task: exec [options] -- CMD ...",
+            _exec_arguments, exec_command),
+    Command("runs", "run history, newest first", _runs_arguments, runs),
+    Command("show", "one run tree with its attempts", _run_argument, show),
+    Command("wait", "block until a run is terminal: exit 0 succeeded, 3 otherwise",
+            _wait_arguments, wait),
+    Command("cancel", "cancel a run and its whole tree", _run_argument, cancel),
+    Command("rerun", "start a run again as a new run", _rerun_arguments, rerun),
+)

@@ -1,0 +1,157 @@
+"""``tui`` (also what a bare ``taskflow`` opens) and ``demo``: the dashboard.
+
+The TUI package is imported only here, inside the handler, so no other command pays for
+Textual. ``demo`` starts a private daemon on the repository's ``examples/`` in a temporary
+state dir, opens the TUI on it, and stops the daemon (and, with ``on_stop = "stop"``, its
+tasks) on the way out, whatever way that is.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from taskflow.cli import EXIT_ERROR, EXIT_OK, Command, CommandError
+
+#: How long the demo daemon gets to answer ``health`` (first start compiles bytecode).
+DEMO_START_TIMEOUT = 20.0
+
+
+def add_tui_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--theme", metavar="NAME", help="colour theme (a built-in name or a theme file)")
+
+
+def _load_run_tui():  # noqa: ANN202 - the TUI's entry point
+    try:
+        from taskflow.tui.app import run_tui
+    except ImportError as exc:
+        raise CommandError(f"the terminal UI is not available in this installation ({exc})") from None
+    return run_tui
+
+
+def tui(args: argparse.Namespace) -> int:
+    from taskflow.client import resolve_socket_path
+
+    run_tui = _load_run_tui()
+    result = run_tui(resolve_socket_path(getattr(args, "socket", None)),
+                     theme=getattr(args, "theme", None), keys=None)
+    return int(result or EXIT_OK)
+
+
+# ---------------------------------------------------------------------------------- demo
+
+def add_demo_arguments(parser: argparse.ArgumentParser) -> None:
+    add_tui_arguments(parser)
+    parser.add_argument("--tasks", metavar="PATH", help="task folder (default: the repository's examples/)")
+    parser.add_argument("--no-tui", action="store_true", help="print events instead of opening the TUI")
+
+
+def examples_dir() -> Path | None:
+    """``examples/`` next to the package source (a source checkout), else in the cwd."""
+    import taskflow
+
+    candidates = [Path(taskflow.__file__).resolve().parents[2] / "examples", Path.cwd() / "examples"]
+    return next((path for path in candidates if path.is_dir()), None)
+
+
+def demo(args: argparse.Namespace) -> int:
+    import shutil
+    import tempfile
+
+    tasks = Path(args.tasks) if args.tasks else examples_dir()
+    if tasks is None or not tasks.exists():
+        raise CommandError("no examples/ folder found next to the package or in the current "
+                           "folder; pass --tasks PATH")
+    state_dir = Path(tempfile.mkdtemp(prefix="taskflow-demo-"))
+    socket_path = f"/tmp/taskflow-demo-{os.getpid()}.sock"
+    daemon = None
+    try:
+        daemon = _start_daemon(state_dir, socket_path, tasks.resolve())
+        print(f"taskflow demo: daemon pid {daemon.pid} on {socket_path}, tasks from {tasks}",
+              file=sys.stderr)
+        if not args.no_tui:
+            try:
+                run_tui = _load_run_tui()
+            except CommandError as exc:
+                print(f"taskflow demo: {exc}; following events instead (Ctrl-C to stop)",
+                      file=sys.stderr)
+            else:
+                return int(run_tui(socket_path, theme=args.theme, keys=None) or EXIT_OK)
+        from taskflow.cli.events import events
+
+        return events(argparse.Namespace(socket=socket_path, json=True, topics=None, run_id=None))
+    finally:
+        if daemon is not None:
+            _stop_daemon(daemon)
+        shutil.rmtree(state_dir, ignore_errors=True)
+        Path(socket_path).unlink(missing_ok=True)
+
+
+def _start_daemon(state_dir: Path, socket_path: str, tasks: Path):  # noqa: ANN202 - Popen
+    """Start ``taskflowd`` for the demo and return once it answers ``health``."""
+    import subprocess
+    import time
+
+    config = state_dir / "taskflow.toml"
+    # Stop the demo's tasks with the daemon: nothing may outlive `taskflow demo`.
+    config.write_text(f'on_stop = "stop"\nstop_grace = 3.0\nadhoc = "operator"\n'
+                      f'python_path = [{str(tasks if tasks.is_dir() else tasks.parent)!r}]\n'
+                      f'max_workers = 4\n')
+    log = open(state_dir / "taskflowd.log", "wb")  # noqa: SIM115 - handed to the child
+    daemon = subprocess.Popen(
+        [sys.executable, "-m", "taskflow.daemon.main", "--config", str(config),
+         "--state-dir", str(state_dir / "state"), "--socket", socket_path, "--tasks", str(tasks)],
+        stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True,
+    )
+    log.close()
+    deadline = time.monotonic() + DEMO_START_TIMEOUT
+    while time.monotonic() < deadline:
+        if daemon.poll() is not None:
+            raise CommandError(f"the demo daemon exited at start ({_last_line(state_dir)})")
+        if _answers(socket_path):
+            return daemon
+        time.sleep(0.1)
+    _stop_daemon(daemon)
+    raise CommandError(f"the demo daemon did not answer within {DEMO_START_TIMEOUT:.0f}s")
+
+
+def _answers(socket_path: str) -> bool:
+    from taskflow.client import Client, ClientError
+    from taskflow.protocol import Health
+
+    try:
+        with Client.connect(socket_path, timeout=2.0) as client:
+            return client.call(Health()).ok
+    except ClientError:
+        return False
+
+
+def _stop_daemon(daemon) -> None:  # noqa: ANN001 - Popen
+    import signal
+    import subprocess
+
+    if daemon.poll() is None:
+        daemon.send_signal(signal.SIGTERM)
+        try:
+            daemon.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            daemon.kill()
+            daemon.wait()
+
+
+def _last_line(state_dir: Path) -> str:
+    try:
+        lines = (state_dir / "taskflowd.log").read_text(errors="replace").strip().splitlines()
+    except OSError:
+        return "no log"
+    return lines[-1] if lines else "no output"
+
+
+COMMANDS = (
+    Command("tui", "open the dashboard (also what taskflow with no command does)",
+            add_tui_arguments, tui),
+    Command("demo", "start a private daemon on examples/, open the TUI, stop it on exit",
+            add_demo_arguments, demo),
+)

@@ -1,0 +1,287 @@
+"""What each request does: role checks, audit, and the call into the engine or the store.
+
+The server hands every request here with the ``Peer`` that sent it. Viewers may read;
+mutations need the operator role (``exec`` needs admin unless ``adhoc = "operator"``); every
+mutation, allowed or refused, is written to the audit table.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+import msgspec
+
+from taskflow.daemon.server import Peer, RequestError
+from taskflow.engine.errors import EngineError
+from taskflow.engine.output import read_output
+from taskflow.model import AuditEntry, Role, Run, RunTree, TaskSpec
+from taskflow.protocol import (
+    Cancel,
+    DisableTask,
+    EnableTask,
+    ErrorCode,
+    Exec,
+    GetTask,
+    Health,
+    HealthInfo,
+    ListAudit,
+    ListBreakers,
+    ListRuns,
+    ListTasks,
+    LogChunk,
+    ReadLogs,
+    Reload,
+    Request,
+    Rerun,
+    ResetBreaker,
+    RunRef,
+    ShowRun,
+    Status,
+    StatusInfo,
+    TaskInfo,
+    TriggerTask,
+    TripBreaker,
+)
+from taskflow.protocol.requests import MUTATING_REQUESTS
+
+if TYPE_CHECKING:
+    from taskflow.daemon.app import Daemon
+
+log = logging.getLogger(__name__)
+
+_ROLE_RANK = {Role.VIEWER: 0, Role.OPERATOR: 1, Role.ADMIN: 2}
+
+
+def public_run(run: Run) -> Run:
+    """A run as clients see it: without the engine's spec snapshot (an internal blob)."""
+    return msgspec.structs.replace(run, spec=None) if run.spec is not None else run
+
+
+def _public_tree(tree: RunTree) -> RunTree:
+    return RunTree(
+        run=public_run(tree.run),
+        attempts=tree.attempts,
+        children=[_public_tree(child) for child in tree.children],
+    )
+
+
+def _snake(name: str) -> str:
+    return "".join("_" + c.lower() if c.isupper() else c for c in name).lstrip("_")
+
+
+class RequestHandler:
+    """Callable given to the ``Server``: ``await handler(request, peer)``."""
+
+    def __init__(self, daemon: Daemon) -> None:
+        self.daemon = daemon
+        self._routes: dict[type, Callable[[Any, Peer], Awaitable[Any]]] = {
+            Status: self.status,
+            Health: self.health,
+            ListTasks: self.list_tasks,
+            GetTask: self.get_task,
+            ListRuns: self.list_runs,
+            ShowRun: self.show_run,
+            ReadLogs: self.read_logs,
+            ListBreakers: self.list_breakers,
+            ListAudit: self.list_audit,
+            TriggerTask: self.trigger,
+            Exec: self.exec_adhoc,
+            Cancel: self.cancel,
+            Rerun: self.rerun,
+            EnableTask: self.enable,
+            DisableTask: self.disable,
+            ResetBreaker: self.reset_breaker,
+            TripBreaker: self.trip_breaker,
+            Reload: self.reload,
+        }
+
+    @property
+    def engine(self):  # noqa: ANN201 - the daemon's engine
+        return self.daemon.engine
+
+    async def __call__(self, request: Request[Any], peer: Peer) -> Any:
+        route = self._routes.get(type(request))
+        if route is None:
+            raise RequestError(ErrorCode.BAD_REQUEST, f"{type(request).__name__} is not handled here")
+        if type(request) not in MUTATING_REQUESTS:
+            return await self._call(route, request, peer)
+        try:
+            self._authorize(request, peer)
+            result = await self._call(route, request, peer)
+        except RequestError as exc:
+            await self._audit(request, peer, exc.message)
+            raise
+        await self._audit(request, peer, "ok")
+        return result
+
+    async def _call(self, route: Callable[[Any, Peer], Awaitable[Any]], request: Any, peer: Peer) -> Any:
+        try:
+            return await route(request, peer)
+        except EngineError as exc:
+            raise RequestError(ErrorCode(exc.code), exc.message) from None
+
+    def _authorize(self, request: Request[Any], peer: Peer) -> None:
+        action = _snake(type(request).__name__)
+        needed = Role.OPERATOR
+        if isinstance(request, Exec):
+            mode = self.daemon.config.adhoc
+            if mode == "off":
+                raise RequestError(
+                    ErrorCode.FORBIDDEN, "ad-hoc commands are turned off on this daemon (adhoc = \"off\")"
+                )
+            needed = Role.OPERATOR if mode == "operator" else Role.ADMIN
+        if _ROLE_RANK[peer.role] < _ROLE_RANK[needed]:
+            raise RequestError(
+                ErrorCode.FORBIDDEN,
+                f"{action.replace('_', ' ')} needs the {needed} role; {peer.user} is a {peer.role}",
+            )
+
+    async def _audit(self, request: Request[Any], peer: Peer, outcome: str) -> None:
+        args = msgspec.to_builtins(request)
+        args.pop("id", None)
+        args.pop("type", None)
+        entry = AuditEntry(
+            at=datetime.now(UTC),
+            user=peer.user,
+            role=peer.role,
+            action=_snake(type(request).__name__),
+            args=args,
+            outcome=outcome,
+        )
+        try:
+            await self.daemon.store.append_audit(entry)
+        except Exception:
+            log.exception("could not write the audit entry for %s by %s", entry.action, entry.user)
+
+    # ---------------------------------------------------------------- reads
+
+    async def status(self, request: Status, peer: Peer) -> StatusInfo:
+        return self.daemon.status_info()
+
+    async def health(self, request: Health, peer: Peer) -> HealthInfo:
+        lag = self.daemon.loop_lag_ms
+        return HealthInfo(ok=lag < 2000 and not self.daemon.stopping, loop_lag_ms=lag)
+
+    async def list_tasks(self, request: ListTasks, peer: Peer) -> list[TaskInfo]:
+        infos = [self.daemon.task_info(name) for name in sorted(self.engine.tasks)]
+        if request.enabled is not None:
+            infos = [i for i in infos if i.enabled == request.enabled]
+        if request.tag:
+            infos = [i for i in infos if request.tag in i.tags]
+        return infos
+
+    async def get_task(self, request: GetTask, peer: Peer) -> TaskSpec:
+        spec = self.engine.tasks.get(request.name)
+        if spec is None:
+            raise RequestError(ErrorCode.NOT_FOUND, f"no task named {request.name!r}")
+        return spec
+
+    async def list_runs(self, request: ListRuns, peer: Peer):  # noqa: ANN201
+        limit = max(1, min(request.limit, 10_000))
+        await self.daemon.store.flush()
+        runs = await self.daemon.store.list_runs(
+            state=request.state, task=request.task, roots_only=request.roots_only,
+            limit=limit, before=request.before,
+        )
+        return [public_run(run) for run in runs]
+
+    async def show_run(self, request: ShowRun, peer: Peer):  # noqa: ANN201
+        store = self.daemon.store
+        await store.flush()
+        run = await store.get_run(request.run_id)
+        if run is None:
+            raise RequestError(ErrorCode.NOT_FOUND, f"no run {request.run_id}")
+        tree = await store.run_tree(run.root_id)
+        if tree is None:
+            raise RequestError(ErrorCode.NOT_FOUND, f"no run {request.run_id}")
+        for node in tree.walk():
+            if node.run.id == request.run_id:
+                return _public_tree(node)
+        return _public_tree(tree)
+
+    async def read_logs(self, request: ReadLogs, peer: Peer) -> LogChunk:
+        if request.stream == "both":
+            raise RequestError(ErrorCode.BAD_REQUEST, "read stdout and stderr separately")
+        store = self.daemon.store
+        await store.flush()
+        run = await store.get_run(request.run_id)
+        if run is None:
+            raise RequestError(ErrorCode.NOT_FOUND, f"no run {request.run_id}")
+        attempts = await store.attempts(run.id)
+        if not attempts:
+            return LogChunk(
+                run_id=run.id, attempt=0, stream=request.stream, data=b"", offset=request.offset,
+                next_offset=request.offset, eof=run.state.terminal,
+            )
+        if request.attempt is None:
+            attempt = attempts[-1]
+        else:
+            matches = [a for a in attempts if a.number == request.attempt]
+            if not matches:
+                raise RequestError(ErrorCode.NOT_FOUND, f"run {run.id} has no attempt {request.attempt}")
+            attempt = matches[0]
+        if not attempt.output_dir:
+            return LogChunk(
+                run_id=run.id, attempt=attempt.number, stream=request.stream, data=b"",
+                offset=request.offset, next_offset=request.offset, eof=attempt.finished_at is not None,
+            )
+        max_bytes = max(1, min(request.max_bytes, 512 * 1024))
+        finished = attempt.finished_at is not None
+        data, next_offset, cut = await asyncio.to_thread(
+            read_output, attempt.output_dir, request.stream, request.offset, max_bytes
+        )
+        eof = finished and len(data) < max_bytes
+        return LogChunk(
+            run_id=run.id, attempt=attempt.number, stream=request.stream, data=data,
+            offset=request.offset, next_offset=next_offset, cut=cut, eof=eof,
+        )
+
+    async def list_breakers(self, request: ListBreakers, peer: Peer):  # noqa: ANN201
+        return self.engine.board.states()
+
+    async def list_audit(self, request: ListAudit, peer: Peer):  # noqa: ANN201
+        return await self.daemon.store.audit(max(1, min(request.limit, 10_000)))
+
+    # ---------------------------------------------------------------- mutations
+
+    async def trigger(self, request: TriggerTask, peer: Peer) -> RunRef:
+        run = await self.engine.trigger(request.task, request.params, requested_by=peer.user)
+        return RunRef(id=run.id, task=run.task)
+
+    async def exec_adhoc(self, request: Exec, peer: Peer) -> RunRef:
+        run = await self.engine.exec_adhoc(
+            request.command, name=request.name, timeout=request.timeout, retries=request.retries,
+            requested_by=peer.user, cwd=request.cwd,
+        )
+        return RunRef(id=run.id, task=run.task)
+
+    async def cancel(self, request: Cancel, peer: Peer) -> RunRef:
+        run = await self.engine.cancel(request.run_id, requested_by=peer.user)
+        return RunRef(id=run.id, task=run.task)
+
+    async def rerun(self, request: Rerun, peer: Peer) -> RunRef:
+        await self.daemon.store.flush()
+        run = await self.engine.rerun(request.run_id, failed_only=request.failed_only, requested_by=peer.user)
+        return RunRef(id=run.id, task=run.task)
+
+    async def enable(self, request: EnableTask, peer: Peer) -> TaskInfo:
+        await self.engine.set_enabled(request.name, True, None, peer.user)
+        return self.daemon.task_info(request.name)
+
+    async def disable(self, request: DisableTask, peer: Peer) -> TaskInfo:
+        await self.engine.set_enabled(request.name, False, request.reason or None, peer.user)
+        return self.daemon.task_info(request.name)
+
+    async def reset_breaker(self, request: ResetBreaker, peer: Peer):  # noqa: ANN201
+        return await self.engine.reset_breaker(request.service)
+
+    async def trip_breaker(self, request: TripBreaker, peer: Peer):  # noqa: ANN201
+        return await self.engine.trip_breaker(request.service, peer.user)
+
+    async def reload(self, request: Reload, peer: Peer):  # noqa: ANN201
+        return await self.daemon.reload()
+

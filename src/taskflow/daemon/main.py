@@ -1,0 +1,62 @@
+"""``taskflowd``: command line, logging, and the asyncio entry point.
+
+Exit status: 0 after a clean stop; 1 when it cannot start (bad config, state dir owned by
+another daemon, socket in use, unreadable store) with one sentence on stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+
+from taskflow import __version__
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="taskflowd", description="The taskflow daemon.")
+    parser.add_argument("--config", metavar="FILE", help="config file (default: /etc/taskflow/taskflow.toml, then ~/.config/taskflow/taskflow.toml)")
+    parser.add_argument("--state-dir", metavar="DIR", help="SQLite store and task output (env TASKFLOW_STATE_DIR)")
+    parser.add_argument("--socket", metavar="PATH", help="Unix socket to serve (env TASKFLOW_SOCKET)")
+    parser.add_argument("--tasks", metavar="PATH", nargs="+", action="extend", help="task files or folders (env TASKFLOW_TASKS, ':'-separated)")
+    parser.add_argument("--max-workers", metavar="N", type=int, help="global concurrency limit (env TASKFLOW_MAX_WORKERS)")
+    parser.add_argument("--log-format", choices=("json", "text"), help="stderr log format")
+    parser.add_argument("--version", action="version", version=f"taskflowd {__version__}")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    from taskflow.daemon.lock import AlreadyRunning
+    from taskflow.daemon.logs import setup_logging
+    from taskflow.daemon.settings import resolve_settings
+    from taskflow.daemon.server_socket import SocketInUse
+    from taskflow.store import StoreError
+    from taskflow.taskfile.config import ConfigError
+
+    try:
+        config, _path = resolve_settings(args)
+    except ConfigError as exc:
+        for line in str(exc).splitlines():
+            print(f"taskflowd: {line}", file=sys.stderr)
+        return 1
+    setup_logging(config.log_format)
+    from taskflow.daemon.app import Daemon
+
+    def reload_config():  # noqa: ANN202
+        return resolve_settings(args)[0]
+
+    daemon = Daemon(config, reload_config=reload_config)
+    try:
+        return asyncio.run(daemon.run())
+    except (AlreadyRunning, SocketInUse, StoreError, PermissionError, OSError) as exc:
+        logging.getLogger("taskflowd").debug("start-up failed", exc_info=True)
+        print(f"taskflowd: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,58 @@
+"""Optional Prometheus exposition (extra ``metrics``) on a localhost port.
+
+Runs by task and final state, a run duration histogram, running and queued gauges and
+breaker states, fed from the engine's event bus.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from taskflow.engine import events
+from taskflow.model import BreakerState, BreakerStatus, Run
+
+log = logging.getLogger(__name__)
+
+_BREAKER_VALUE = {BreakerStatus.CLOSED: 0, BreakerStatus.HALF_OPEN: 1, BreakerStatus.OPEN: 2}
+
+
+class Metrics:
+    def __init__(self, port: int, engine: Any) -> None:
+        from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
+
+        self.registry = CollectorRegistry()
+        self.runs = Counter(
+            "taskflow_runs", "Finished runs by task and final state", ["task", "state"],
+            registry=self.registry,
+        )
+        self.duration = Histogram(
+            "taskflow_run_duration_seconds", "Run duration (leaf and root runs)", ["task"],
+            registry=self.registry,
+            buckets=(0.1, 0.5, 1, 5, 15, 60, 300, 900, 3600, 4 * 3600),
+        )
+        self.running = Gauge("taskflow_running", "Leaf runs running now", registry=self.registry)
+        self.queued = Gauge("taskflow_queued", "Runs queued for a worker", registry=self.registry)
+        self.breaker = Gauge(
+            "taskflow_breaker_state", "Circuit breaker: 0 closed, 1 half-open, 2 open",
+            ["service"], registry=self.registry,
+        )
+        self.engine = engine
+        self.running.set_function(lambda: engine.scheduler.running)
+        self.queued.set_function(lambda: engine.scheduler.queued)
+        for state in engine.board.states():
+            self.breaker.labels(state.service).set(_BREAKER_VALUE[state.status])
+        engine.bus.subscribe(self._on_event)
+        self.server, self.thread = start_http_server(port, addr="127.0.0.1", registry=self.registry)
+        log.info("metrics on http://127.0.0.1:%d/metrics", port)
+
+    def _on_event(self, topic: str, payload: Any) -> None:
+        if topic == events.RUNS and isinstance(payload, Run) and payload.state.terminal:
+            self.runs.labels(payload.task, payload.state.value).inc()
+            if payload.duration is not None:
+                self.duration.labels(payload.task).observe(payload.duration)
+        elif topic == events.BREAKERS and isinstance(payload, BreakerState):
+            self.breaker.labels(payload.service).set(_BREAKER_VALUE[payload.status])
+
+    def close(self) -> None:
+        self.server.shutdown()

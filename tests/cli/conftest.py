@@ -1,0 +1,154 @@
+"""A real ``taskflowd`` on a real socket for the CLI tests, and a way to run ``taskflow``.
+
+One daemon serves the whole folder (starting one costs about a second); tests use task
+names of their own so they do not see each other's runs. Every CLI call is a subprocess,
+and every call is checked never to print a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+TASKS = """
+[tasks.hello]
+command = "echo hello from hello; echo oops >&2"
+tags = ["greet"]
+
+[tasks.boom]
+command = "echo about to fail; exit 4"
+
+[tasks.sleepy]
+command = "sleep 30"
+
+[tasks.toggled]
+command = "true"
+
+[tasks.tagged]
+command = "true"
+tags = ["nightly-ish"]
+
+[tasks.paid]
+command = "echo paid"
+service = "payments-api"
+
+[tasks.tree]
+description = "a small tree"
+[tasks.tree.children.first]
+command = "echo first"
+[tasks.tree.children.second]
+command = "echo second"
+depends_on = ["first"]
+"""
+
+START_TIMEOUT = 30.0
+
+
+@dataclass
+class Result:
+    code: int
+    out: str
+    err: str
+
+    def json(self):  # noqa: ANN201 - whatever the document is
+        return json.loads(self.out)
+
+
+@dataclass
+class Daemon:
+    socket: str
+    state_dir: Path
+    process: subprocess.Popen[bytes]
+
+
+def taskflow(*args: str, socket: str | None = None, timeout: float = 60,
+             env: dict[str, str] | None = None) -> Result:
+    """Run the CLI as a subprocess; fail the test on any traceback."""
+    argv = [sys.executable, "-m", "taskflow.cli.main"]
+    if socket is not None:
+        argv += ["--socket", socket]
+    full_env = {**os.environ, "NO_COLOR": "1", **(env or {})}
+    full_env.pop("TASKFLOW_DEBUG", None)
+    done = subprocess.run([*argv, *args], capture_output=True, text=True, timeout=timeout,
+                          env=full_env)
+    assert "Traceback" not in done.stderr, done.stderr
+    assert "Traceback" not in done.stdout, done.stdout
+    return Result(done.returncode, done.stdout, done.stderr)
+
+
+def _answers(socket: str) -> bool:
+    from taskflow.client import Client, ClientError
+    from taskflow.protocol import Health
+
+    try:
+        with Client.connect(socket, timeout=2.0) as client:
+            return client.call(Health()).ok
+    except ClientError:
+        return False
+
+
+@pytest.fixture(scope="session")
+def daemon(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Daemon]:
+    root = tmp_path_factory.mktemp("cli-daemon")
+    tasks = root / "tasks"
+    tasks.mkdir()
+    (tasks / "cli.toml").write_text(TASKS)
+    config = root / "taskflow.toml"
+    config.write_text('on_stop = "stop"\nstop_grace = 2.0\n')
+    socket = f"/tmp/tf-cli-{uuid.uuid4().hex[:10]}.sock"
+    log = open(root / "daemon.log", "wb")  # noqa: SIM115
+    process = subprocess.Popen(
+        [sys.executable, "-m", "taskflow.daemon.main", "--config", str(config),
+         "--state-dir", str(root / "state"), "--socket", socket, "--tasks", str(tasks)],
+        stdout=log, stderr=log, start_new_session=True,
+    )
+    deadline = time.monotonic() + START_TIMEOUT
+    while not _answers(socket):
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            log.close()
+            pytest.fail(f"taskflowd did not start:\n{(root / 'daemon.log').read_text()[-3000:]}")
+        time.sleep(0.1)
+    try:
+        yield Daemon(socket, root, process)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        log.close()
+        Path(socket).unlink(missing_ok=True)
+
+
+@pytest.fixture
+def tf(daemon: Daemon):  # noqa: ANN201 - a callable
+    """``tf("ls", "--json")``: the CLI against the test daemon."""
+
+    def call(*args: str, timeout: float = 60) -> Result:
+        return taskflow(*args, socket=daemon.socket, timeout=timeout)
+
+    return call
+
+
+def poll(condition, timeout: float = 20.0, interval: float = 0.1):  # noqa: ANN001, ANN201
+    """Wait until ``condition()`` is truthy and return it; fail after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        time.sleep(interval)
