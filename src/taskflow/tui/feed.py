@@ -1,0 +1,163 @@
+"""Reading the daemon: full reads into a ``Snapshot``, and a per-run log follower.
+
+Only this module and ``app.py`` talk to ``taskflow.client``; screens see ``WorldState``.
+A full read runs every list request concurrently: on reconnect or ``Resync`` the TUI
+re-reads everything instead of guessing what it missed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+from taskflow.client import AsyncClient, ClientError
+from taskflow.model import ACTIVE_STATES, AuditEntry, RunTree
+from taskflow.protocol import (
+    TOPIC_LOGS,
+    ListAudit,
+    ListBreakers,
+    ListRuns,
+    ListTasks,
+    LogChunk,
+    ReadLogs,
+    Status,
+    Welcome,
+)
+from taskflow.tui.state import Snapshot
+
+RUN_HISTORY_LIMIT = 500  # runs (roots and children) kept on screen after a full read
+
+
+async def read_snapshot(client: AsyncClient, welcome: Welcome) -> tuple[Snapshot, list[str]]:
+    """Everything the dashboard shows, read concurrently from the daemon.
+
+    Tasks and runs are essential (their failure raises); status and breakers are not: a
+    failing part is left empty and its one-sentence reason returned, so one broken
+    request does not blank the whole screen.
+    """
+    status, tasks, runs, breakers = await asyncio.gather(
+        client.call(Status()),
+        client.call(ListTasks()),
+        client.call(ListRuns(limit=RUN_HISTORY_LIMIT, roots_only=False)),
+        client.call(ListBreakers()),
+        return_exceptions=True,
+    )
+    for essential in (tasks, runs):
+        if isinstance(essential, BaseException):
+            raise essential
+    problems = [f"{what}: {part}" for what, part in (("status", status), ("breakers", breakers))
+                if isinstance(part, BaseException)]
+    snapshot = Snapshot(
+        welcome=welcome,
+        status=None if isinstance(status, BaseException) else status,
+        tasks=tasks,  # type: ignore[arg-type]
+        runs=[RunTree(run=run) for run in runs],  # type: ignore[union-attr]
+        breakers=[] if isinstance(breakers, BaseException) else breakers,
+    )
+    return snapshot, problems
+
+
+async def read_audit(client: AsyncClient, limit: int = 200) -> list[AuditEntry]:
+    """The newest audit entries (who did what), for the audit view."""
+    return await client.call(ListAudit(limit=limit))
+
+
+LineSink = Callable[[str, list[str]], None]  # (stream, lines)
+
+
+class LogFollower:
+    """Follows one run's output: ``ReadLogs`` from byte offsets, woken by ``logs`` events.
+
+    The byte offsets make reading exact (no duplicates, no gaps across reconnects); the
+    ``logs`` subscription, on its own connection filtered by ``run_id``, only says "there
+    is more" so new output shows within one flush instead of one poll interval.
+    """
+
+    POLL_SECONDS = 0.5
+
+    def __init__(self, socket_path: str, run_id: str, sink: LineSink, is_active: Callable[[], bool]) -> None:
+        self.run_id = run_id
+        self._sink = sink
+        self._is_active = is_active
+        self._wake = asyncio.Event()
+        self._client = AsyncClient(socket_path, client_name="taskflow-tui-logs", on_event=lambda _: self._wake.set())
+        self._offsets = {"stdout": 0, "stderr": 0}
+        self._partial = {"stdout": "", "stderr": ""}
+        self._attempt: int | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name=f"logs-{self.run_id}")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            try:
+                await self._task
+            except (asyncio.CancelledError, Exception):
+                pass
+        await self._client.close()
+
+    async def _run(self) -> None:
+        try:
+            await self._client.connect()
+            await self._client.subscribe([TOPIC_LOGS], run_id=self.run_id)
+        except ClientError as exc:
+            self._sink("stderr", [f"[taskflow] cannot follow logs: {exc}"])
+            return
+        while True:
+            finished = await self._read_available()
+            if finished and not self._is_active():
+                return
+            self._wake.clear()
+            try:
+                await asyncio.wait_for(self._wake.wait(), self.POLL_SECONDS)
+            except TimeoutError:
+                pass
+
+    async def _read_available(self) -> bool:
+        """Read both streams up to their current end; True when both reached EOF."""
+        eof = True
+        for stream in ("stdout", "stderr"):
+            while True:
+                try:
+                    chunk = await self._client.call(
+                        ReadLogs(run_id=self.run_id, stream=stream, offset=self._offsets[stream])  # type: ignore[arg-type]
+                    )
+                except ClientError as exc:
+                    if "no attempt" in str(exc).lower() or exc.code == "not_found":
+                        return False  # not started yet
+                    raise
+                if not self._take(stream, chunk):
+                    continue
+                if not chunk.data:
+                    eof = eof and chunk.eof
+                    break
+        return eof
+
+    def _take(self, stream: str, chunk: LogChunk) -> bool:
+        """Consume a chunk; False when it must be read again (the attempt changed)."""
+        if self._attempt is not None and chunk.attempt != self._attempt:
+            # A retry started: its output files begin again at offset 0.
+            self._offsets = {"stdout": 0, "stderr": 0}
+            self._partial = {"stdout": "", "stderr": ""}
+            self._attempt = chunk.attempt
+            self._sink("stdout", [f"── attempt {chunk.attempt} ──"])
+            return False
+        self._attempt = chunk.attempt
+        self._offsets[stream] = chunk.next_offset
+        if not chunk.data:
+            if chunk.eof and self._partial[stream]:
+                self._sink(stream, [self._partial[stream]])
+                self._partial[stream] = ""
+            return True
+        text = self._partial[stream] + chunk.data.decode("utf-8", "replace")
+        lines = text.split("\n")
+        self._partial[stream] = lines.pop()
+        if lines:
+            self._sink(stream, lines)
+        return True
+
+
+def is_active_state(state: object) -> bool:
+    return state in ACTIVE_STATES

@@ -1,0 +1,169 @@
+"""What the keys do to the daemon: rerun, cancel, toggle, trigger, trip and reset.
+
+Each operation checks the role first (a viewer gets one sentence, not a round trip that
+fails), asks for confirmation where the action is dangerous (the default answer is No), and
+reports the daemon's answer as one notification. Bulk forms act on every marked item.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+
+from taskflow.protocol import (
+    Cancel,
+    DisableTask,
+    EnableTask,
+    Rerun,
+    ResetBreaker,
+    TriggerTask,
+    TripBreaker,
+)
+from taskflow.tui.bindings import viewer_reason
+from taskflow.tui.screens.confirm import ConfirmScreen
+from taskflow.tui.screens.params import ParamsScreen
+
+if TYPE_CHECKING:
+    from taskflow.tui.app import TaskflowApp
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+class Operations:
+    """Mutations issued from any screen, sharing confirmation and error reporting."""
+
+    def __init__(self, app: TaskflowApp) -> None:
+        self.app = app
+
+    def _allowed(self) -> bool:
+        if self.app.world.can_mutate:
+            return True
+        self.app.notify(viewer_reason(), severity="warning")
+        return False
+
+    def _confirm_then(self, question: str, detail: str, work: Any) -> None:
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.app.run_worker(work(), group="operations")
+
+        self.app.push_screen(ConfirmScreen(question, detail), answered)
+
+    # -- runs -----------------------------------------------------------------------------
+
+    def rerun(self, run_ids: list[str], *, failed_only: bool = False) -> None:
+        if not run_ids or not self._allowed():
+            return
+
+        async def work() -> None:
+            started = []
+            for run_id in run_ids:
+                ref = await self.app.request(Rerun(run_id=run_id, failed_only=failed_only))
+                if ref is not None:
+                    started.append(ref.id)
+            if started:
+                what = "failed parts of " if failed_only else ""
+                self.app.notify(f"Rerunning {what}{_plural(len(started), 'run')}: {', '.join(i[-6:].lower() for i in started)}.")
+
+        if len(run_ids) > 1:
+            self._confirm_then(f"Rerun {_plural(len(run_ids), 'run')}?", "", work)
+        else:
+            self.app.run_worker(work(), group="operations")
+
+    def cancel(self, run_ids: list[str]) -> None:
+        if not run_ids or not self._allowed():
+            return
+        world = self.app.world
+        active = [i for i in run_ids if i in world.runs and not world.runs[i].state.terminal]
+        if not active:
+            self.app.notify("Nothing to cancel: the selected runs have already finished.", severity="warning")
+            return
+        names = ", ".join(world.runs[i].task for i in active[:3]) + (" …" if len(active) > 3 else "")
+
+        async def work() -> None:
+            done = 0
+            for run_id in active:
+                if await self.app.request(Cancel(run_id=run_id)) is not None:
+                    done += 1
+            if done:
+                self.app.notify(f"Cancelled {_plural(done, 'run')}.")
+
+        self._confirm_then(f"Cancel {_plural(len(active), 'run')}?", f"{names} — the whole tree stops.", work)
+
+    # -- tasks ----------------------------------------------------------------------------
+
+    def toggle(self, names: list[str]) -> None:
+        if not names or not self._allowed():
+            return
+        tasks = [self.app.world.tasks[n] for n in names if n in self.app.world.tasks]
+
+        async def work() -> None:
+            for task in tasks:
+                request = EnableTask(name=task.name) if not task.enabled else DisableTask(name=task.name, reason="disabled from the TUI")
+                info = await self.app.request(request)
+                if info is not None:
+                    self.app.apply_task(info)
+            if tasks:
+                verb = "Enabled" if not tasks[0].enabled else "Disabled"
+                self.app.notify(f"{verb} {', '.join(t.name for t in tasks[:3])}" + (" …" if len(tasks) > 3 else "") + ".")
+
+        if any(t.enabled for t in tasks) and len(tasks) > 1:
+            self._confirm_then(f"Toggle {_plural(len(tasks), 'task')}?", "Disabled tasks cannot run or fire on schedule.", work)
+        else:
+            self.app.run_worker(work(), group="operations")
+
+    def trigger(self, name: str) -> None:
+        """Start a run of ``name``, first asking for params when its spec has any."""
+        if not self._allowed():
+            return
+        info = self.app.world.tasks.get(name)
+        if info is not None and not info.enabled:
+            self.app.notify(f"{name} is disabled ({info.disabled_reason or 'by hand'}); enable it first.", severity="warning")
+            return
+
+        async def start(params: dict[str, Any]) -> None:
+            ref = await self.app.request(TriggerTask(task=name, params=params))
+            if ref is not None:
+                self.app.notify(f"Started {name} as run {ref.id[-6:].lower()}.")
+
+        async def work() -> None:
+            spec = await self.app.task_spec(name)
+            if spec is not None and spec.params:
+                def chosen(params: dict[str, Any] | None) -> None:
+                    if params is not None:
+                        self.app.run_worker(start(params), group="operations")
+
+                self.app.push_screen(ParamsScreen(name, dict(spec.params)), chosen)
+            else:
+                await start({})
+
+        self.app.run_worker(work(), group="operations")
+
+    # -- breakers -------------------------------------------------------------------------
+
+    def trip(self, service: str) -> None:
+        if not self._allowed():
+            return
+
+        async def work() -> None:
+            state = await self.app.request(TripBreaker(service=service))
+            if state is not None:
+                self.app.apply_breaker(state)
+                self.app.notify(f"Tripped the {service} breaker: its tasks wait until it is reset.")
+
+        self._confirm_then(f"Trip the {service} breaker?", "Runs using this service will be blocked.", work)
+
+    def reset(self, service: str) -> None:
+        if not self._allowed():
+            return
+
+        async def work() -> None:
+            state = await self.app.request(ResetBreaker(service=service))
+            if state is not None:
+                self.app.apply_breaker(state)
+                self.app.notify(f"Reset the {service} breaker.")
+
+        self._confirm_then(f"Reset the {service} breaker?", "Blocked runs will be let through.", work)
+
+

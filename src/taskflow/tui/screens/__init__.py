@@ -1,0 +1,1 @@
+"""The TUI's screens: the four views (modes) and the modal dialogs."""

@@ -1,0 +1,69 @@
+"""Who did what: the daemon's audit log of mutating requests, newest first."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+
+from taskflow.model import AuditEntry
+from taskflow.tui.bindings import AUDIT_BINDINGS
+from taskflow.tui.glyphs import clock_time
+from taskflow.tui.screens.base import ViewScreen
+from taskflow.tui.widgets.diff_table import DiffTable
+
+COLUMNS = ["when", "user", "role", "action", "arguments", "outcome"]
+REFRESH_SECONDS = 5.0
+
+
+def audit_cells(entry: AuditEntry) -> tuple[Text, ...]:
+    args = " ".join(f"{k}={v}" for k, v in entry.args.items())
+    return (
+        Text(clock_time(entry.at)),
+        Text(entry.user, style="bold"),
+        Text(entry.role.value),
+        Text(entry.action),
+        Text(args),
+        Text(entry.outcome, style="" if entry.outcome == "ok" else "red"),
+    )
+
+
+class AuditScreen(ViewScreen):
+    """Re-read every few seconds while shown (audit entries are not pushed as events)."""
+
+    VIEW_NAME = "audit"
+    BINDINGS = AUDIT_BINDINGS
+    DEFAULT_CSS = "AuditScreen DiffTable { height: 1fr; border: round $primary; }"
+
+    def compose(self) -> ComposeResult:
+        yield from self.compose_chrome_top()
+        table = DiffTable(COLUMNS, id="audit")
+        table.border_title = "Audit log"
+        yield table
+        yield from self.compose_chrome_bottom()
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.call_after_refresh(self.reload)
+        self.query_one(DiffTable).focus()
+        if self.tapp.live_clock:
+            self.set_interval(REFRESH_SECONDS, self.action_refresh_audit)
+
+    def on_screen_resume(self) -> None:
+        super().on_screen_resume()
+        self.action_refresh_audit()
+
+    def reload(self) -> None:
+        table = self.query_one(DiffTable)
+        if not table.columns:
+            return
+        entries = sorted(self.tapp.world.audit, key=lambda e: (e.at, e.id or 0), reverse=True)
+        rows = [(str(e.id) if e.id is not None else f"{e.at.isoformat()}-{i}", audit_cells(e)) for i, e in enumerate(entries)]
+        table.sync(rows)
+
+    def action_refresh_audit(self) -> None:
+        async def refresh() -> None:
+            await self.tapp.load_audit()
+            self.reload()
+
+        if self.tapp.client is not None:
+            self.run_worker(refresh(), exclusive=True, group="audit")

@@ -1,0 +1,85 @@
+"""What every view shares: the status bar, the disconnected banner, the footer, and role checks."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, cast
+
+from textual.app import ComposeResult
+from textual.screen import Screen
+from textual.widgets import Footer
+
+from taskflow.tui.bindings import MUTATING_ACTIONS
+from taskflow.tui.state import Changes
+from taskflow.tui.widgets import ConnectionBanner, StatusBar
+
+if TYPE_CHECKING:
+    from taskflow.tui.app import TaskflowApp
+
+
+class ViewScreen(Screen[None]):
+    """Base of the dashboard, history, breakers and audit views."""
+
+    VIEW_NAME = "view"
+
+    @property
+    def tapp(self) -> TaskflowApp:
+        return cast("TaskflowApp", self.app)
+
+    def compose_chrome_top(self) -> ComposeResult:
+        yield StatusBar(id="status-bar")
+        yield ConnectionBanner(id="banner")
+
+    def compose_chrome_bottom(self) -> ComposeResult:
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.connection_changed()
+
+    def on_screen_resume(self) -> None:
+        self.refresh_status()
+        self.reload()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # Viewers see mutating keys greyed out in the footer rather than failing on use.
+        if action in MUTATING_ACTIONS and not self.tapp.world.can_mutate:
+            return None
+        return True
+
+    # -- hooks called by the app ----------------------------------------------------------
+
+    def connection_changed(self) -> None:
+        app = self.tapp
+        self.query_one(ConnectionBanner).show(app.connection, app.connection_reason)
+        self.refresh_status()
+
+    def refresh_status(self) -> None:
+        app = self.tapp
+        self.query_one(StatusBar).show(
+            welcome=app.world.welcome,
+            status=app.world.status,
+            host=app.host,
+            connection=app.connection,
+            view=self.VIEW_NAME,
+        )
+
+    def tick(self) -> None:
+        self.refresh_status()
+
+    def apply_changes(self, changes: Changes) -> None:
+        if changes.status or changes.resync:
+            self.refresh_status()
+        if changes.resync:
+            self.refresh_bindings()
+
+    def theme_changed(self) -> None:
+        self.refresh_status()
+        self.reload()
+
+    def reload(self) -> None:
+        """Rebuild this view from ``app.world`` (on show and after a full re-read)."""
+
+    def action_back(self) -> None:
+        if self.tapp.current_mode != "dashboard":
+            self.tapp.switch_mode("dashboard")
+
+

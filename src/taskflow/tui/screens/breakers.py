@@ -1,0 +1,89 @@
+"""Circuit breakers: every service's state, failures, when it opened, countdown to half-open."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+
+from taskflow.model import BreakerState, BreakerStatus, format_duration
+from taskflow.tui.bindings import BREAKER_BINDINGS
+from taskflow.tui.glyphs import BREAKER_GLYPHS, Palette, clock_time
+from taskflow.tui.screens.base import ViewScreen
+from taskflow.tui.state import Changes
+from taskflow.tui.widgets.diff_table import DiffTable
+
+COLUMNS = ["service", "state", "failures", "opened at", "half-open in", "tripped by"]
+
+
+def breaker_cells(state: BreakerState, palette: Palette, now_ts: float) -> tuple[Text, ...]:
+    """One row; the countdown is computed against the injected clock."""
+    status = Text(f"{BREAKER_GLYPHS[state.status]} {state.status.value.replace('_', '-')}", style=palette.breaker(state.status))
+    countdown = "-"
+    if state.status is BreakerStatus.OPEN and state.half_open_at is not None:
+        countdown = format_duration(max(0.0, state.half_open_at.timestamp() - now_ts))
+    return (
+        Text(state.service, style="bold"),
+        status,
+        Text(str(state.consecutive_failures)),
+        Text(clock_time(state.opened_at)),
+        Text(countdown),
+        Text(state.tripped_by or "-"),
+    )
+
+
+class BreakersScreen(ViewScreen):
+    """Trip (``t``) and reset (``o``) with confirmation; the countdown ticks each second."""
+
+    VIEW_NAME = "breakers"
+    BINDINGS = BREAKER_BINDINGS
+    DEFAULT_CSS = "BreakersScreen DiffTable { height: 1fr; border: round $primary; }"
+
+    def compose(self) -> ComposeResult:
+        yield from self.compose_chrome_top()
+        table = DiffTable(COLUMNS, id="breakers")
+        table.border_title = "Circuit breakers"
+        yield table
+        yield from self.compose_chrome_bottom()
+
+    @property
+    def table(self) -> DiffTable:
+        return self.query_one(DiffTable)
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.call_after_refresh(self.reload)
+        self.table.focus()
+
+    def _rows(self) -> list[tuple[str, tuple[Text, ...]]]:
+        now = self.tapp.clock().timestamp()
+        palette = self.tapp.palette
+        world = self.tapp.world
+        return [(name, breaker_cells(world.breakers[name], palette, now)) for name in sorted(world.breakers)]
+
+    def reload(self) -> None:
+        if self.is_mounted and self.table.columns:
+            self.table.sync(self._rows())
+
+    def apply_changes(self, changes: Changes) -> None:
+        super().apply_changes(changes)
+        if changes.breakers or changes.resync:
+            self.reload()
+
+    def tick(self) -> None:
+        super().tick()
+        self.reload()
+
+    def theme_changed(self) -> None:
+        super().theme_changed()
+        if self.is_mounted and self.table.columns:
+            self.table.rebuild(self._rows())
+
+    def action_trip_breaker(self) -> None:
+        service = self.table.selected_key
+        if service is not None:
+            self.tapp.operations.trip(service)
+
+    def action_reset_breaker(self) -> None:
+        service = self.table.selected_key
+        if service is not None:
+            self.tapp.operations.reset(service)

@@ -1,0 +1,180 @@
+"""Run history: root runs newest first, filtered by state and by text; rerun and cancel here.
+
+The filter text matches the task name or the run id; ``task:NAME`` matches one task exactly.
+Changing the state filter also asks the daemon for older runs in that state, so the view is
+not limited to what the dashboard happened to load.
+"""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.widgets import Input
+
+from taskflow.model import Run, RunState
+from taskflow.protocol import ListRuns
+from taskflow.tui.bindings import HISTORY_BINDINGS
+from taskflow.tui.glyphs import Palette, clock_time, since, state_text
+from taskflow.tui.screens.base import ViewScreen
+from taskflow.tui.state import Changes
+from taskflow.tui.widgets.diff_table import DiffTable
+
+COLUMNS = ["", "state", "task", "run", "trigger", "created", "duration", "tries", "by"]
+STATE_CYCLE: list[RunState | None] = [None, RunState.FAILED, RunState.RUNNING, RunState.SUCCEEDED,
+                                      RunState.CANCELLED, RunState.INTERRUPTED, RunState.QUEUED]
+
+
+def matches(run: Run, state: RunState | None, text: str) -> bool:
+    if state is not None and run.state is not state:
+        return False
+    if not text:
+        return True
+    if text.startswith("task:"):
+        return run.task == text[5:]
+    needle = text.lower()
+    return needle in run.task.lower() or needle in run.id.lower()
+
+
+class HistoryScreen(ViewScreen):
+    """Root runs as a table; ``x`` marks rows for bulk rerun/cancel."""
+
+    VIEW_NAME = "history"
+    BINDINGS = HISTORY_BINDINGS
+    DEFAULT_CSS = """
+    HistoryScreen DiffTable { height: 1fr; border: round $primary; }
+    HistoryScreen #history-filter { display: none; height: 3; }
+    HistoryScreen.-filtering #history-filter { display: block; }
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.state_filter: RunState | None = None
+        self.text_filter = ""
+        self.marked: set[str] = set()
+
+    def compose(self) -> ComposeResult:
+        yield from self.compose_chrome_top()
+        yield Input(placeholder="filter by task or run id; task:NAME for one task", id="history-filter")
+        yield DiffTable(COLUMNS, id="history")
+        yield from self.compose_chrome_bottom()
+
+    @property
+    def table(self) -> DiffTable:
+        return self.query_one(DiffTable)
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.call_after_refresh(self.reload)
+        self.table.focus()
+
+    def _cells(self, run: Run, palette: Palette) -> tuple[Text, ...]:
+        now = self.tapp.clock()
+        mark = Text("▌" if run.id in self.marked else " ", style=palette.style("marked"))
+        state = state_text(run.state, palette)
+        if run.error_type is not None:
+            state.append(f":{run.error_type.value}")
+        return (
+            mark,
+            state,
+            Text(run.task, style="bold"),
+            Text(run.id[-10:].lower()),
+            Text(run.trigger.value),
+            Text(clock_time(run.created_at)),
+            Text(since(run.started_at, run.finished_at, now) or "-"),
+            Text(str(run.attempts)),
+            Text(run.requested_by or "-"),
+        )
+
+    def _rows(self) -> list[tuple[str, tuple[Text, ...]]]:
+        palette = self.tapp.palette
+        return [
+            (run.id, self._cells(run, palette))
+            for run in self.tapp.world.roots()
+            if matches(run, self.state_filter, self.text_filter)
+        ]
+
+    def reload(self) -> None:
+        if not self.is_mounted or not self.table.columns:
+            return
+        self.table.sync(self._rows())
+        label = self.state_filter.value if self.state_filter else "all states"
+        title = f"History · {label}" + (f" · {self.text_filter}" if self.text_filter else "")
+        self.table.border_title = Text(title)
+        self.table.border_subtitle = Text(f"{self.table.row_count} runs" + (f" · {len(self.marked)} marked" if self.marked else ""))
+
+    def apply_changes(self, changes: Changes) -> None:
+        super().apply_changes(changes)
+        if changes.runs or changes.resync:
+            self.reload()
+
+    def theme_changed(self) -> None:
+        super().theme_changed()
+        if self.is_mounted and self.table.columns:
+            self.table.rebuild(self._rows())
+
+    # -- actions --------------------------------------------------------------------------
+
+    def _targets(self) -> list[str]:
+        if self.marked:
+            return sorted(self.marked)
+        key = self.table.selected_key
+        return [key] if key else []
+
+    def action_rerun(self) -> None:
+        self.tapp.operations.rerun(self._targets())
+
+    def action_rerun_failed(self) -> None:
+        self.tapp.operations.rerun(self._targets(), failed_only=True)
+
+    def action_cancel(self) -> None:
+        self.tapp.operations.cancel(self._targets())
+
+    def action_mark(self) -> None:
+        key = self.table.selected_key
+        if key is None:
+            return
+        self.marked.symmetric_difference_update({key})
+        self.reload()
+        self.table.action_cursor_down()
+
+    def action_cycle_state(self) -> None:
+        index = STATE_CYCLE.index(self.state_filter)
+        self.state_filter = STATE_CYCLE[(index + 1) % len(STATE_CYCLE)]
+        self.table.rebuild(self._rows())
+        self.reload()
+        if self.tapp.client is not None:
+            self.run_worker(self._fetch_older(), exclusive=True, group="history")
+
+    async def _fetch_older(self) -> None:
+        runs = await self.tapp.request(ListRuns(state=self.state_filter, limit=200, roots_only=True))
+        if runs:
+            self.tapp.world.add_runs(runs)
+            self.table.rebuild(self._rows())
+            self.reload()
+
+    def action_filter(self) -> None:
+        self.add_class("-filtering")
+        self.query_one("#history-filter", Input).focus()
+
+    @on(Input.Changed, "#history-filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        self.text_filter = event.value.strip()
+        self.table.rebuild(self._rows())
+        self.reload()
+
+    @on(Input.Submitted, "#history-filter")
+    def _filter_done(self) -> None:
+        self.table.focus()
+
+    def action_back(self) -> None:
+        if self.has_class("-filtering"):
+            self.remove_class("-filtering")
+            self.query_one("#history-filter", Input).value = ""
+            self.table.focus()
+            return
+        if self.marked:
+            self.marked.clear()
+            self.reload()
+            return
+        super().action_back()

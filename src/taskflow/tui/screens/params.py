@@ -1,0 +1,104 @@
+"""Parameters for a manual trigger: one field per spec parameter, plus free ``key=value``s.
+
+The spec's params are the defaults. Values that were not strings in the spec are read as
+JSON (``3``, ``true``, ``[1, 2]``) so an ``int`` parameter stays an int; everything else is
+sent as a string and the daemon checks it against the function's type hints.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Label, Static
+
+
+def parse_value(raw: str, default: Any) -> Any:
+    """Keep the default's type where the text allows it."""
+    if isinstance(default, str):
+        return raw
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return raw
+
+
+def parse_pairs(raw: str) -> dict[str, str]:
+    """``"a=1 b=two"`` → ``{"a": "1", "b": "two"}``; raises ``ValueError`` on a bad pair."""
+    pairs: dict[str, str] = {}
+    for item in raw.split():
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise ValueError(f"{item!r} is not key=value")
+        pairs[key] = value
+    return pairs
+
+
+class ParamsScreen(ModalScreen[dict[str, Any] | None]):
+    """Returns the params to trigger with, or ``None`` when cancelled."""
+
+    DEFAULT_CSS = """
+    ParamsScreen { align: center middle; }
+    ParamsScreen > Vertical {
+        width: 70; max-width: 95%; height: auto; max-height: 90%;
+        border: thick $primary; background: $surface; padding: 1 2;
+    }
+    ParamsScreen Label { margin-top: 1; }
+    ParamsScreen #error { color: $error; }
+    ParamsScreen Horizontal { height: auto; align-horizontal: right; margin-top: 1; }
+    ParamsScreen Button { margin-left: 2; }
+    """
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="taskflow.params.cancel")]
+
+    def __init__(self, task: str, defaults: dict[str, Any]) -> None:
+        super().__init__()
+        self.task_name = task
+        self.defaults = defaults
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(Text(f"Run {self.task_name}", style="bold"))
+            for key, value in self.defaults.items():
+                yield Label(Text(key))
+                shown = value if isinstance(value, str) else json.dumps(value)
+                yield Input(shown, id=f"param-{len(self.query('Input'))}", name=key)
+            yield Label(Text("more (key=value …)"))
+            yield Input(placeholder="name=value other=value", id="extra")
+            yield Static("", id="error")
+            with Horizontal():
+                yield Button("Cancel", id="cancel")
+                yield Button("Run", id="run", variant="primary")
+
+    def on_mount(self) -> None:
+        self.query(Input).first().focus()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        self._submit()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "run":
+            self._submit()
+        else:
+            self.dismiss(None)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+    def _submit(self) -> None:
+        params: dict[str, Any] = {}
+        for field in self.query(Input):
+            if field.id == "extra":
+                continue
+            key = field.name or ""
+            params[key] = parse_value(field.value, self.defaults.get(key))
+        try:
+            params.update(parse_pairs(self.query_one("#extra", Input).value))
+        except ValueError as exc:
+            self.query_one("#error", Static).update(Text(str(exc)))
+            return
+        self.dismiss(params)

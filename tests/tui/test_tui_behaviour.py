@@ -1,0 +1,130 @@
+"""Behaviour of the TUI on fixed data: event batching, filters, roles, keys, themes, logs.
+
+These run the real app headless (``run_test``) on ``tui_sample`` data; no daemon needed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from tui_sample import NOW, run_id
+
+from taskflow.model import Role, Run, RunState
+from taskflow.protocol import Push, RunChanged, TaskChanged, TaskInfo
+from taskflow.tui import TaskflowApp
+from taskflow.tui.themes import builtin_theme_dirs, load_themes
+from taskflow.tui.widgets import LogPane, RunTreeView, TaskTree
+
+AppFactory = Callable[..., TaskflowApp]
+
+
+async def test_events_are_applied_in_batches_and_only_touch_changed_runs(offline_app: AppFactory) -> None:
+    app = offline_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        tree = app.screen.query_one(RunTreeView)
+        untouched = tree._index[run_id(1)]
+        before = untouched._updates
+        deploy = app.world.runs[run_id(20)]
+        done = Run(**{**{f: getattr(deploy, f) for f in deploy.__struct_fields__},
+                      "state": RunState.SUCCEEDED, "finished_at": NOW, "progress": None})
+        new_root = Run(id=run_id(99), task="hello", root_id=run_id(99), state=RunState.QUEUED,
+                       created_at=NOW - timedelta(seconds=1))
+        for event in (RunChanged(run=done), RunChanged(run=new_root),
+                      TaskChanged(task=TaskInfo(name="hello", kind="command", enabled=False, disabled_reason="x"))):
+            app._event_arrived(Push(seq=1, event=event))
+        await pilot.pause(0.2)
+        assert "succeeded" in str(tree._index[run_id(20)].label)
+        assert tree.root.children[0].data == run_id(99)  # newest on top
+        assert untouched._updates == before  # unchanged runs are not relabelled
+        assert "⏸ x" in str(app.screen.query_one(TaskTree)._index["hello"].label)
+
+
+async def test_filter_narrows_both_trees(offline_app: AppFactory) -> None:
+    app = offline_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.press("slash", *"night")
+        await pilot.pause()
+        tasks = app.screen.query_one(TaskTree)
+        runs = app.screen.query_one(RunTreeView)
+        assert [n.data for n in tasks.root.children] == ["nightly"]
+        assert set(tasks._index) == {"nightly", "nightly/backup", "nightly/rollback", "nightly/verify"}
+        assert [n.data for n in runs.root.children] == [run_id(10)]
+        await pilot.press("escape")
+        await pilot.pause()
+        assert len(tasks.root.children) > 1
+
+
+async def test_viewer_gets_no_mutating_actions(offline_app: AppFactory) -> None:
+    app = offline_app(role=Role.VIEWER)
+    async with app.run_test(size=(120, 36)) as pilot:
+        screen = app.screen
+        for action in ("rerun", "cancel", "toggle_enabled", "trigger"):
+            assert screen.check_action(action, ()) is None  # shown disabled, not usable
+        assert screen.check_action("logs", ()) is True
+        await pilot.press("enter")
+        await pilot.pause()
+        assert type(app.screen).__name__ == "DashboardScreen"  # no params/confirm dialog opened
+
+
+async def test_keys_are_remapped_by_binding_id(offline_app: AppFactory) -> None:
+    app = offline_app(keys={"taskflow.rerun": "ctrl+r", "taskflow.no_such_key": "z"})
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.pause()
+        active = {key: b.binding.id for key, b in app.screen.active_bindings.items()}
+        assert active.get("ctrl+r") == "taskflow.rerun"
+        assert active.get("r") != "taskflow.rerun"
+        assert any("taskflow.no_such_key" in n.message for n in app._notifications)
+
+
+async def test_log_pane_search_stream_and_wrap(offline_app: AppFactory) -> None:
+    app = offline_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.press("tab", "end")
+        await pilot.pause(0.3)  # the debounced selection loads hello's output
+        logs = app.screen.query_one(LogPane)
+        assert list(logs.output.lines) == ["hello", "[bold]this is not markup[/bold]", "▌ warning: something on stderr"]
+        logs.append("stdout", ["x" * 300])
+        logs.flush()
+        logs.action_cycle_stream()  # both -> stdout
+        assert not any(line.startswith("▌") for line in logs.output.lines)
+        logs.action_cycle_stream()  # stdout -> stderr
+        assert list(logs.output.lines) == ["▌ warning: something on stderr"]
+        logs.action_cycle_stream()  # back to both
+        logs.action_toggle_wrap()
+        assert max(len(line) for line in logs.output.lines) < 120
+        logs.search("STDERR")
+        assert logs._match_line >= 0 and "stderr" in logs.output.lines[logs._match_line]
+        assert not logs.follow  # jumping to a match pauses following
+
+
+async def test_bad_theme_files_are_reported_in_one_notification(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, offline_app: AppFactory
+) -> None:
+    themes = tmp_path / "themes"
+    themes.mkdir()
+    (themes / "broken.toml").write_text("name = \n")
+    (themes / "badcolour.toml").write_text('name = "x"\nprimary = "not-a-colour"\n')
+    (themes / "mine.toml").write_text('name = "mine"\nprimary = "#ff0000"\n[variables]\nstate-failed = "#00ff00"\n')
+    monkeypatch.setenv("TASKFLOW_THEMES_DIR", str(themes))
+    app = offline_app(theme="missing-theme")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        theme_notes = [n.message for n in app._notifications if "Theme" in n.message]
+        assert len(theme_notes) == 1
+        assert "broken.toml" in theme_notes[0] and "badcolour.toml" in theme_notes[0]
+        assert "missing-theme" in theme_notes[0]
+        assert app.theme == "taskflow-dark"
+        assert "mine" in app.available_themes
+        app.theme = "mine"
+        await pilot.pause()
+        assert app.theme_variables["state-failed"] == "#00ff00"
+
+
+def test_builtin_themes_are_found_from_the_source_tree() -> None:
+    assert builtin_theme_dirs(), "no themes folder next to the package or in the repo"
+    loaded = load_themes({"TASKFLOW_THEMES_DIR": "/nonexistent"})
+    assert loaded.errors == []
+    assert {"taskflow-dark", "taskflow-light", "taskflow-high-contrast"} <= set(loaded.themes)
