@@ -15,7 +15,7 @@ from taskflow.engine.wrapper import SHELL, read_status, task_base_env, wrapper_a
 
 def run_wrapper(tmp_path: Path, command: str | None, argv: tuple[str, ...] = (), **kw) -> tuple[int, int | None]:
     status = tmp_path / "status"
-    script = wrapper_script(str(status), command=command, cwd=kw.get("cwd"), cpu_limit=kw.get("cpu"))
+    script = wrapper_script(str(tmp_path), command=command, cwd=kw.get("cwd"), cpu_limit=kw.get("cpu"))
     proc = subprocess.run(wrapper_argv(script, argv), executable=SHELL, capture_output=True, timeout=30)
     return proc.returncode, read_status(str(status))
 
@@ -51,7 +51,7 @@ def test_positional_parameters_are_empty_for_string_commands(tmp_path: Path) -> 
 
 def test_term_to_the_group_records_143(tmp_path: Path) -> None:
     status = tmp_path / "status"
-    script = wrapper_script(str(status), command="sleep 30", cwd=None, cpu_limit=None)
+    script = wrapper_script(str(tmp_path), command="sleep 30", cwd=None, cpu_limit=None)
     proc = subprocess.Popen(wrapper_argv(script), executable=SHELL, start_new_session=True)
     time.sleep(0.3)
     os.killpg(proc.pid, signal.SIGTERM)
@@ -64,7 +64,7 @@ def test_exec_and_sigkill_leave_no_status(tmp_path: Path) -> None:
     assert run_wrapper(tmp_path, "exec true") == (0, None)
     status = tmp_path / "status"
     status.unlink(missing_ok=True)
-    script = wrapper_script(str(status), command="sleep 30", cwd=None, cpu_limit=None)
+    script = wrapper_script(str(tmp_path), command="sleep 30", cwd=None, cpu_limit=None)
     proc = subprocess.Popen(wrapper_argv(script), executable=SHELL, start_new_session=True)
     time.sleep(0.3)
     os.killpg(proc.pid, signal.SIGKILL)
@@ -73,14 +73,18 @@ def test_exec_and_sigkill_leave_no_status(tmp_path: Path) -> None:
 
 
 def test_cpu_limit_and_cwd_are_applied(tmp_path: Path) -> None:
-    out = subprocess.run(
-        wrapper_argv(wrapper_script(str(tmp_path / "s"), command="ulimit -St; ulimit -Ht; pwd", cwd=str(tmp_path), cpu_limit=2.5)),
+    subprocess.run(
+        wrapper_argv(wrapper_script(str(tmp_path), command="ulimit -St; ulimit -Ht; pwd", cwd=str(tmp_path), cpu_limit=2.5)),
         executable=SHELL,
-        capture_output=True,
-        text=True,
         timeout=30,
     )
-    assert out.stdout.split() == ["3", "5", str(tmp_path)]
+    assert (tmp_path / "stdout").read_text().split() == ["3", "5", str(tmp_path)]
+
+
+def test_wrapper_opens_its_own_output_files(tmp_path: Path) -> None:
+    assert run_wrapper(tmp_path, "echo out; echo err >&2") == (0, 0)
+    assert (tmp_path / "stdout").read_text() == "out\n"
+    assert (tmp_path / "stderr").read_text() == "err\n"
 
 
 def test_base_env_drops_the_denylist() -> None:

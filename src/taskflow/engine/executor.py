@@ -52,7 +52,11 @@ __all__ = ["AttemptOutcome", "ProcessExecutor", "RunningAttempt", "read_output"]
 
 log = logging.getLogger(__name__)
 
-_OUT_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_APPEND
+_NULL_STDIO = [
+    (os.POSIX_SPAWN_OPEN, 0, "/dev/null", os.O_RDWR, 0),
+    (os.POSIX_SPAWN_DUP2, 0, 1),
+    (os.POSIX_SPAWN_DUP2, 0, 2),
+]
 # Python ignores SIGPIPE; ignored dispositions survive exec, so reset them for the task.
 _DEFAULT_SIGNALS = (signal.SIGPIPE, signal.SIGXFSZ, signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT)
 _CREATE_TIME_SLACK = 0.05  # start times are in clock ticks (10 ms); ours is read before the spawn
@@ -104,7 +108,7 @@ class ProcessExecutor:
         env["TASKFLOW_OUTPUT_DIR"] = out_s
         python = spec.kind == "python"
         try:
-            make_attempt_dir(out, new_run=attempt == 1)
+            make_attempt_dir(out)
             if spec.cwd is not None:
                 check_cwd(spec.cwd)
             if python:
@@ -118,7 +122,7 @@ class ProcessExecutor:
             else:
                 raise ValueError(f"task {spec.name!r} has no command to run")
             script = wrapper_script(
-                os.path.join(out_s, STATUS_FILE), command=command, cwd=spec.cwd, cpu_limit=spec.limits.cpu
+                out_s, command=command, cwd=spec.cwd, cpu_limit=spec.limits.cpu
             )
             # psutil's create_time is boot time + the kernel's start tick; the clock read just
             # before the spawn gives the same within a tick without reading /proc, which is
@@ -128,11 +132,9 @@ class ProcessExecutor:
                 SHELL,
                 wrapper_argv(script, argv),
                 env,
-                file_actions=[
-                    (os.POSIX_SPAWN_OPEN, 0, "/dev/null", os.O_RDONLY, 0),
-                    (os.POSIX_SPAWN_OPEN, 1, os.path.join(out_s, "stdout"), _OUT_FLAGS, 0o640),
-                    (os.POSIX_SPAWN_OPEN, 2, os.path.join(out_s, "stderr"), _OUT_FLAGS, 0o640),
-                ],
+                # Only /dev/null here: the wrapper opens its output files itself, after exec,
+                # so the daemon (suspended until the child execs) does not wait for file creation.
+                file_actions=_NULL_STDIO,
                 setsid=True,
                 setsigdef=_DEFAULT_SIGNALS,
             )

@@ -1,6 +1,6 @@
 """Per-attempt output files and the output cap.
 
-A task writes straight into ``<output_root>/<run_id>/<attempt>/stdout`` and ``stderr``
+A task writes straight into ``<output_root>/<run_id>.<attempt>/stdout`` and ``stderr``
 (``O_APPEND``), never into a pipe to the daemon, so it neither blocks on a slow daemon nor
 dies of SIGPIPE when the daemon is gone, and anyone may tail the files live.
 
@@ -37,27 +37,17 @@ _fallocate.restype = ctypes.c_int
 
 
 def attempt_dir(output_root: Path, run_id: str, attempt: int) -> Path:
-    return output_root / run_id / str(attempt)
+    """One flat folder per attempt: a single ``mkdir`` on the spawn path (directory
+    creation is a measurable part of a short task's cost on a journaling filesystem)."""
+    return output_root / f"{run_id}.{attempt}"
 
 
-def make_attempt_dir(path: Path, *, new_run: bool) -> None:
-    """Create the attempt's folder, and its run's for a first attempt.
-
-    Two ``mkdir`` calls for a new run and one for a retry, no probing: directory creation is
-    a measurable part of a short task's cost.
-    """
-    if new_run:
-        try:
-            os.mkdir(path.parent, 0o750)
-        except FileExistsError:
-            pass
-        except FileNotFoundError:  # the output root itself went away
-            os.makedirs(path.parent, 0o750, exist_ok=True)
+def make_attempt_dir(path: Path) -> None:
     try:
         os.mkdir(path, 0o750)
     except FileExistsError:
         pass
-    except FileNotFoundError:
+    except FileNotFoundError:  # the output root itself went away
         os.makedirs(path, 0o750, exist_ok=True)
 
 

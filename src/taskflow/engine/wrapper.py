@@ -54,19 +54,24 @@ def task_base_env(environ: Mapping[str, str] | None = None) -> dict[str, str]:
 
 
 def wrapper_script(
-    status_path: str, *, command: str | None, cwd: str | None, cpu_limit: float | None
+    output_dir: str, *, command: str | None, cwd: str | None, cpu_limit: float | None
 ) -> str:
     """The shell text run by ``sh -c``; a list command comes after it as ``"$@"``.
 
-    The status path lives in a variable a task is unlikely to touch; the command string is
+    The wrapper opens the attempt's ``stdout``/``stderr`` files itself (the daemon only hands
+    it /dev/null): file creation then happens after exec, off the daemon's spawn path. The
+    status path lives in a variable a task is unlikely to touch; the command string is
     single-quoted so a syntax error in it surfaces at ``eval`` time, after the trap is set.
     """
+    status_path = os.path.join(output_dir, "status")
     parts = [
         f"__taskflow_status={shlex.quote(status_path)}",
         "trap 'printf %s \"$?\" >\"$__taskflow_status\"' EXIT",
         "trap 'exit 129' HUP",
         "trap 'exit 130' INT",
         "trap 'exit 143' TERM",
+        f"exec >>{shlex.quote(os.path.join(output_dir, 'stdout'))} "
+        f"2>>{shlex.quote(os.path.join(output_dir, 'stderr'))} || exit 126",
     ]
     if cpu_limit is not None:
         # Soft limit sends SIGXCPU (recognisable); the hard limit 2 s later is the backstop.

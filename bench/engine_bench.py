@@ -1,0 +1,166 @@
+"""End-to-end engine throughput: a 1,000-leaf tree of ``true`` with ``max_workers = 8``.
+
+Usage: ``.venv/bin/python bench/engine_bench.py [-n 1000] [--workers 8] [--repeat 3] [--dir DIR]``
+
+In one run, interleaved per repeat so they share the machine's noise, it measures:
+  (a) raw      ``os.posix_spawn("/bin/true")`` + ``waitpid``, 8 in flight (the floor)
+  (b) asyncio  ``create_subprocess_exec("true")`` under a semaphore of 8
+  (c) engine   one trigger of a group with N leaves ``command = "true"``: scheduler, wrapper,
+               per-attempt output files, every transition saved (group commit, durable
+               terminal states) and published — until the root run is terminal
+  (d) tsp      task-spooler ``tsp -S 8`` with N ``tsp true`` enqueues, until all finished
+               (when ``tsp`` is installed; Debian package ``task-spooler``)
+and prints medians, the ratios c/a, c/b, c/d (as speed), the engine's CPU per task and the
+store writer thread's CPU per saved transition.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import psutil
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent / "src"))
+sys.path.insert(0, str(HERE))
+
+from spawn_bench import bench_asyncio, bench_raw  # noqa: E402
+
+from taskflow.engine import events  # noqa: E402
+from taskflow.engine.engine import Engine, EngineSettings  # noqa: E402
+from taskflow.engine.executor import ProcessExecutor  # noqa: E402
+from taskflow.model import Run, TaskSet, TaskSpec  # noqa: E402
+from taskflow.store import Store  # noqa: E402
+
+
+def tree(n: int) -> TaskSet:
+    children = [f"tree/leaf{i:05d}" for i in range(n)]
+    tasks = {"tree": TaskSpec(name="tree", kind="group", children=tuple(children))}
+    for name in children:
+        tasks[name] = TaskSpec(name=name, kind="command", command="true", parent="tree")
+    return TaskSet(tasks=tasks)
+
+
+def _store_thread_cpu() -> float:
+    """CPU seconds of aiosqlite's connection threads (the store's SQLite work)."""
+    ids = {t.native_id for t in threading.enumerate() if type(t).__module__.startswith("aiosqlite")}
+    return sum(t.user_time + t.system_time for t in psutil.Process().threads() if t.id in ids)
+
+
+async def bench_engine(n: int, workers: int, where: str, commit_window: float = 0.0) -> dict[str, float]:
+    root = Path(tempfile.mkdtemp(prefix="taskflow-engine-bench-", dir=where))
+    try:
+        store = await Store.open(root / "state.db", commit_window=commit_window)
+        executor = ProcessExecutor(root / "output")
+        engine = Engine(store, executor, EngineSettings(max_workers=workers))
+        await engine.start(tree(n))
+        done: asyncio.Future[Run] = asyncio.get_running_loop().create_future()
+
+        def on_event(topic: str, payload: object) -> None:
+            if (
+                topic == events.RUNS and isinstance(payload, Run) and payload.parent_id is None
+                and payload.state.terminal and not done.done()
+            ):
+                done.set_result(payload)
+
+        engine.bus.subscribe(on_event)
+        writes_before = store.stats.intents
+        store_cpu = _store_thread_cpu()
+        cpu = time.process_time()
+        started = time.perf_counter()
+        await engine.trigger("tree")
+        result = await done
+        wall = time.perf_counter() - started
+        cpu = time.process_time() - cpu
+        await store.flush()
+        store_cpu = _store_thread_cpu() - store_cpu
+        writes = store.stats.intents - writes_before
+        assert result.state == "succeeded", result
+        await engine.stop("stop")
+        await store.close()
+        return {"wall": wall, "cpu": cpu, "store_cpu": store_cpu, "writes": writes}
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def bench_tsp(n: int, workers: int) -> float | None:
+    tsp = shutil.which("tsp") or shutil.which("ts")
+    if tsp is None:
+        return None
+    env = {**os.environ, "TS_SOCKET": f"/tmp/tsp-bench-{os.getpid()}.sock", "TS_MAXFINISHED": str(n + 10)}
+    run = lambda *args: subprocess.run([tsp, *args], env=env, capture_output=True, text=True)  # noqa: E731
+    run("-K")
+    run("-S", str(workers))
+    started = time.perf_counter()
+    last = None
+    for _ in range(n):
+        last = run("true").stdout.strip()
+    run("-w", last)
+    while True:
+        listing = run("-l").stdout
+        if "running" not in listing and "queued" not in listing:
+            break
+        time.sleep(0.01)
+    wall = time.perf_counter() - started
+    run("-K")
+    return wall
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("-n", type=int, default=1000)
+    parser.add_argument("--workers", type=int, default=8)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--dir", default=tempfile.gettempdir(), help="filesystem for state and output")
+    parser.add_argument("--no-tsp", action="store_true")
+    parser.add_argument("--commit-window", type=float, default=0.0, help="store group-commit window, seconds")
+    args = parser.parse_args()
+    print(f"$ {' '.join([Path(sys.executable).name, *sys.argv])}")
+    print(f"n={args.n} workers={args.workers} repeat={args.repeat} dir={args.dir} cores={os.cpu_count()}")
+
+    raw, aio, eng, tsp = [], [], [], []
+    for i in range(args.repeat):
+        raw.append(args.n / bench_raw(args.n, args.workers)[0])
+        aio.append(args.n / asyncio.run(bench_asyncio(args.n, args.workers))[0])
+        e = asyncio.run(bench_engine(args.n, args.workers, args.dir, args.commit_window))
+        eng.append(e)
+        t = None if args.no_tsp else bench_tsp(args.n, args.workers)
+        if t is not None:
+            tsp.append(args.n / t)
+        print(
+            f"  repeat {i + 1}: raw {raw[-1]:.0f}/s  asyncio {aio[-1]:.0f}/s  "
+            f"engine {args.n / e['wall']:.0f}/s" + (f"  tsp {tsp[-1]:.0f}/s" if t is not None else "")
+        )
+
+    med = statistics.median
+    engine_rate = med(args.n / e["wall"] for e in eng)
+    print()
+    print(f"raw posix_spawn loop      {med(raw):8.0f} tasks/s")
+    print(f"asyncio subprocess loop   {med(aio):8.0f} tasks/s")
+    print(f"taskflow engine (tree)    {engine_rate:8.0f} tasks/s")
+    if tsp:
+        print(f"task-spooler tsp -S {args.workers}     {med(tsp):8.0f} tasks/s")
+    print()
+    print(f"engine / raw posix_spawn  {engine_rate / med(raw):6.2f}   (target >= 0.6)")
+    print(f"engine / asyncio loop     {engine_rate / med(aio):6.2f}   (target >= 0.85)")
+    if tsp:
+        print(f"engine / task-spooler     {engine_rate / med(tsp):6.2f}   (target >= 2)")
+    print(f"engine CPU per task       {med(e['cpu'] / args.n for e in eng) * 1e6:6.0f} us (whole process)")
+    print(
+        f"store CPU per transition  {med(e['store_cpu'] / max(e['writes'], 1) for e in eng) * 1e6:6.1f} us "
+        f"(SQLite thread; {med(e['writes'] for e in eng):.0f} saves per run)   (target <= 30)"
+    )
+
+
+if __name__ == "__main__":
+    main()
