@@ -71,6 +71,7 @@ def demo(args: argparse.Namespace) -> int:
         daemon = _start_daemon(state_dir, socket_path, tasks.resolve())
         print(f"taskflow demo: daemon pid {daemon.pid} on {socket_path}, tasks from {tasks}",
               file=sys.stderr)
+        _kick_off(socket_path)
         if not args.no_tui:
             try:
                 run_tui = _load_run_tui()
@@ -115,6 +116,25 @@ def _start_daemon(state_dir: Path, socket_path: str, tasks: Path):  # noqa: ANN2
         time.sleep(0.1)
     _stop_daemon(daemon)
     raise CommandError(f"the demo daemon did not answer within {DEMO_START_TIMEOUT:.0f}s")
+
+
+#: Trees the demo starts at once so the dashboard has something moving from the first second.
+DEMO_KICK_OFF = ("deploy", "checks", "batch")
+
+
+def _kick_off(socket_path: str) -> None:
+    from taskflow.client import Client, ClientError
+    from taskflow.protocol import TriggerTask
+
+    try:
+        with Client.connect(socket_path, timeout=2.0) as client:
+            for task in DEMO_KICK_OFF:
+                try:
+                    client.call(TriggerTask(task=task))
+                except ClientError:
+                    pass  # a custom --tasks folder may not have it
+    except ClientError:
+        pass
 
 
 def _answers(socket_path: str) -> bool:
