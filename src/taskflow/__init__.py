@@ -9,10 +9,41 @@ import it to register functions, and the CLI imports it on every call::
     def greet(name: str, ctx: taskflow.Context) -> str:
         ctx.log(f"hello {name}")
         return name
+
+The task API is loaded on first use (PEP 562): the CLI, which only wants ``__version__``,
+must not pay for it on every ``taskflow status --json``.
 """
 
-from taskflow.pytask import Context, task
-from taskflow.pytask.hooks import RunRejected, post_run, pre_run
+from __future__ import annotations
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
+if TYPE_CHECKING:
+    from taskflow.pytask import Context, task
+    from taskflow.pytask.hooks import RunRejected, post_run, pre_run
 
 __version__ = "0.1.0"
 __all__ = ["Context", "RunRejected", "__version__", "post_run", "pre_run", "task"]
+
+#: Where each lazily loaded public name lives.
+_HOMES = {
+    "Context": "taskflow.pytask",
+    "task": "taskflow.pytask",
+    "RunRejected": "taskflow.pytask.hooks",
+    "post_run": "taskflow.pytask.hooks",
+    "pre_run": "taskflow.pytask.hooks",
+}
+
+
+def __getattr__(name: str) -> object:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'taskflow' has no attribute {name!r}")
+    from importlib import import_module
+
+    value = getattr(import_module(home), name)
+    globals()[name] = value  # later look-ups skip this hook
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

@@ -10,11 +10,14 @@ from __future__ import annotations
 import argparse
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 from taskflow.cli import EXIT_ERROR, CommandError
 from taskflow.client import Client, ClientError
-from taskflow.protocol import ErrorCode, ListRuns, ShowRun
-from taskflow.model import RunTree
+from taskflow.protocol import ErrorCode
+
+if TYPE_CHECKING:
+    from taskflow.model import RunTree
 
 #: A ULID is 26 characters; anything shorter may be a prefix of one.
 ULID_LENGTH = 26
@@ -39,6 +42,8 @@ def _sentence(exc: ClientError) -> str:
 
 def show_run(client: Client, run_id: str) -> RunTree:
     """The run tree of ``run_id``, accepting a unique prefix of a recent run's id."""
+    from taskflow.protocol import ShowRun  # run requests load the model; not for `status`
+
     try:
         return client.call(ShowRun(run_id=run_id))
     except ClientError as exc:
@@ -54,6 +59,8 @@ def resolve_prefix(client: Client, prefix: str) -> str:
     Only the newest runs are searched: a prefix is a typing aid for what was just started,
     not a query language.
     """
+    from taskflow.protocol import ListRuns
+
     wanted = prefix.upper()
     runs = client.call(ListRuns(limit=2000, roots_only=False))
     matches = sorted({run.id for run in runs if run.id.startswith(wanted)})

@@ -31,12 +31,31 @@ def _load_run_tui():  # noqa: ANN202 - the TUI's entry point
     return run_tui
 
 
+def ui_preferences() -> tuple[str | None, dict[str, str]]:
+    """``theme`` and ``keys`` (binding id -> keys) from the first config file that exists
+    (``/etc/taskflow/taskflow.toml``, then ``~/.config/taskflow/taskflow.toml``).
+
+    A broken config file is the daemon's problem to report; the TUI then uses its defaults.
+    """
+    from taskflow.taskfile.config import ConfigError, config_search_paths, load_config
+
+    for path in config_search_paths():
+        if path.is_file():
+            try:
+                config = load_config(path)
+            except (ConfigError, OSError):
+                return None, {}
+            return config.theme, dict(config.keys)
+    return None, {}
+
+
 def tui(args: argparse.Namespace) -> int:
     from taskflow.client import resolve_socket_path
 
     run_tui = _load_run_tui()
+    theme, keys = ui_preferences()
     result = run_tui(resolve_socket_path(getattr(args, "socket", None)),
-                     theme=getattr(args, "theme", None), keys=None)
+                     theme=getattr(args, "theme", None) or theme, keys=keys or None)
     return int(result or EXIT_OK)
 
 

@@ -1,7 +1,9 @@
 """A blocking client on a plain socket, for one-shot CLI commands.
 
 It deliberately avoids asyncio (and so does everything it imports): ``taskflow status``
-should start and answer in a few tens of milliseconds over SSH.
+should start and answer in a few tens of milliseconds over SSH. For the same reason it loads
+event types only when asked to subscribe: until then the daemon sends nothing but
+``Welcome``, ``Ok`` and ``Error``, and replies are decoded as just those.
 
     with Client.connect() as client:
         info = client.call(Status())          # typed: StatusInfo
@@ -11,33 +13,34 @@ should start and answer in a few tens of milliseconds over SSH.
 
 from __future__ import annotations
 
-import socket
+import _socket  # the C half of `socket`: all a Unix stream needs, without its enum set-up
 import time
 from collections import deque
 from collections.abc import Iterator
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from taskflow.client.errors import ClientError, DaemonUnreachable, unreachable
 from taskflow.client.paths import resolve_socket_path
-from taskflow.protocol import (
+from taskflow.protocol.daemon_requests import Subscribe, Unsubscribe
+from taskflow.protocol.framing import FrameReader, ProtocolError, decode_body, encode_frame
+from taskflow.protocol.replies import (
     PROTOCOL_VERSION,
-    SERVER_DECODER,
     Error,
     ErrorCode,
-    FrameReader,
     Hello,
     Ok,
-    ProtocolError,
-    Push,
-    Request,
-    Subscribe,
-    Unsubscribe,
     Welcome,
-    decode_body,
-    encode_frame,
     mismatch_message,
-    result_decoder,
+    reply_decoder,
 )
+from taskflow.protocol.request import Request, result_decoder
+
+if TYPE_CHECKING:
+    import socket
+
+    import msgspec
+
+    from taskflow.protocol.messages import Push
 
 R = TypeVar("R")
 
@@ -47,7 +50,7 @@ _DEFAULT = object()  # "use the client's timeout"
 class Client:
     """One connection to the daemon; not thread-safe."""
 
-    def __init__(self, sock: socket.socket, path: str, timeout: float | None) -> None:
+    def __init__(self, sock: socket.socket | _socket.socket, path: str, timeout: float | None) -> None:
         self.path = path
         self.timeout = timeout
         self._sock = sock
@@ -56,6 +59,9 @@ class Client:
         self._pushes: deque[Push] = deque()
         self._next_id = 0
         self.welcome: Welcome | None = None
+        # Replies only, until ``subscribe`` switches to the decoder that knows ``Push``.
+        self._decoder: msgspec.msgpack.Decoder[Any] = reply_decoder()
+        self._subscribed = False
 
     @classmethod
     def connect(
@@ -63,7 +69,9 @@ class Client:
     ) -> Client:
         """Connect and shake hands; raises ``DaemonUnreachable`` or ``ClientError``."""
         path = resolve_socket_path(path)
-        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        # `socket.socket` would do as well; `_socket` saves importing `socket` (its IntEnum
+        # conversions and `selectors`), a few ms of every `taskflow status`.
+        sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
         sock.settimeout(timeout)
         try:
             sock.connect(path)
@@ -96,13 +104,15 @@ class Client:
 
         Events that arrive meanwhile (on a subscribed connection) are kept for ``subscribe``.
         """
+        if isinstance(request, Subscribe) and not self._subscribed:
+            self._expect_pushes()
         self._next_id += 1
         request.id = self._next_id
         self._send(request)
         deadline = self._deadline(timeout)
         while True:
             reply = self._receive(deadline)
-            if isinstance(reply, Push):
+            if self._is_push(reply):
                 self._pushes.append(reply)
                 continue
             if isinstance(reply, Error) and reply.id in (request.id, 0):
@@ -142,13 +152,31 @@ class Client:
             reply = self._receive(deadline, idle_ok=True)
         except TimeoutError:
             return None
-        if isinstance(reply, Push):
+        if self._is_push(reply):
             return reply
         if isinstance(reply, Error):
             raise ClientError(reply.code, reply.message)
         raise ClientError(ErrorCode.PROTOCOL, f"unexpected {type(reply).__name__} from the daemon")
 
     # -- plumbing -----------------------------------------------------------------------
+
+    def _expect_pushes(self) -> None:
+        """Decode with the full server decoder from now on (loads the event types).
+
+        Called before a ``Subscribe`` is sent: the first events may arrive in the same read
+        as its ``Ok``.
+        """
+        from taskflow.protocol.messages import SERVER_DECODER
+
+        self._decoder = SERVER_DECODER
+        self._subscribed = True
+
+    def _is_push(self, reply: Any) -> bool:
+        if not self._subscribed:  # nothing but a Push-aware decoder can produce one
+            return False
+        from taskflow.protocol.messages import Push
+
+        return isinstance(reply, Push)
 
     def _deadline(self, timeout: float | None | object) -> float | None:
         value = self.timeout if timeout is _DEFAULT else timeout
@@ -183,7 +211,7 @@ class Client:
             except ProtocolError as exc:
                 raise ClientError(ErrorCode.PROTOCOL, str(exc)) from None
         try:
-            return decode_body(SERVER_DECODER, self._bodies.popleft())
+            return decode_body(self._decoder, self._bodies.popleft())
         except ProtocolError as exc:
             raise ClientError(ErrorCode.PROTOCOL, str(exc)) from None
 

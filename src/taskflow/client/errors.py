@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from taskflow.protocol import ErrorCode
+from taskflow.protocol.replies import ErrorCode
 
 
 class ClientError(Exception):

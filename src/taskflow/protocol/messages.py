@@ -5,62 +5,51 @@
     client: Hello{protocol, client}        daemon: Welcome{protocol, version, user, role}
     client: <Request>{id, ...}             daemon: Ok{id, data} | Error{id, code, message}
     client: Subscribe{id, topics}          daemon: Ok{id, ...}, then Push{seq, event} ...
+
+The handshake and reply messages live in ``replies`` (re-exported here) so that a one-shot
+client can use them without loading events. ``CLIENT_DECODER`` and ``SERVER_DECODER`` are
+built on first access: each covers every request or event Struct, which takes a while.
 """
 
 from __future__ import annotations
 
-import enum
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 
-from taskflow.model import Role
 from taskflow.protocol.base import Body
 from taskflow.protocol.events import Event
+from taskflow.protocol.replies import (
+    PROTOCOL_VERSION,
+    Error,
+    ErrorCode,
+    Hello,
+    Ok,
+    Welcome,
+    mismatch_message,
+    result_payload,
+)
 from taskflow.protocol.requests import AnyRequest
 
-PROTOCOL_VERSION: Final = 1
+if TYPE_CHECKING:
+    CLIENT_DECODER: msgspec.msgpack.Decoder[ClientMessage]
+    SERVER_DECODER: msgspec.msgpack.Decoder[ServerMessage]
 
-
-class ErrorCode(enum.StrEnum):
-    BAD_REQUEST = "bad_request"  # well-formed but wrong: bad topic, bad parameter
-    NOT_FOUND = "not_found"  # no such task, run or service
-    FORBIDDEN = "forbidden"  # the caller's role may not do this
-    CONFLICT = "conflict"  # e.g. the task is disabled, the run already finished
-    UNAVAILABLE = "unavailable"  # the daemon is starting or stopping
-    INTERNAL = "internal"  # a daemon bug; logged there
-    PROTOCOL = "protocol"  # broken framing, bad message, version mismatch: connection closes
-
-
-class Hello(Body, kw_only=True):
-    """First message of every connection. Its shape never changes between versions."""
-
-    protocol: int
-    client: str
-
-
-class Welcome(Body, kw_only=True):
-    """The daemon accepts the connection and says who it takes the caller for."""
-
-    protocol: int
-    version: str
-    user: str
-    role: Role
-
-
-class Ok(Body, kw_only=True):
-    """Success of request ``id``; ``data`` is the msgpack of the request's result type."""
-
-    id: int
-    data: msgspec.Raw = msgspec.Raw(b"\xc0")  # msgpack nil
-
-
-class Error(Body, kw_only=True):
-    """Failure of request ``id`` (0 when it concerns the connection, not one request)."""
-
-    id: int = 0
-    code: ErrorCode
-    message: str
+__all__ = [
+    "CLIENT_DECODER",
+    "PROTOCOL_VERSION",
+    "SERVER_DECODER",
+    "ClientMessage",
+    "Error",
+    "ErrorCode",
+    "Hello",
+    "Ok",
+    "Push",
+    "ServerMessage",
+    "Welcome",
+    "mismatch_message",
+    "result_payload",
+]
 
 
 class Push(Body, kw_only=True):
@@ -73,16 +62,14 @@ class Push(Body, kw_only=True):
 ClientMessage = Hello | AnyRequest
 ServerMessage = Welcome | Ok | Error | Push
 
-CLIENT_DECODER: Final = msgspec.msgpack.Decoder(ClientMessage)
-SERVER_DECODER: Final = msgspec.msgpack.Decoder(ServerMessage)
+_DECODED_TYPES = {"CLIENT_DECODER": ClientMessage, "SERVER_DECODER": ServerMessage}
 
 
-def mismatch_message(daemon: int, client: int) -> str:
-    """The one sentence both sides show when protocol versions differ."""
-    upgrade = "taskflow" if client < daemon else "taskflowd"
-    return f"daemon speaks protocol {daemon}, this client {client}; upgrade {upgrade}"
-
-
-def result_payload(result: Any) -> msgspec.Raw:
-    """Encode a handler's result for ``Ok.data``."""
-    return msgspec.Raw(msgspec.msgpack.encode(result))
+def __getattr__(name: str) -> Any:
+    # The two decoders are module constants built on first access (PEP 562), then cached.
+    decoded = _DECODED_TYPES.get(name)
+    if decoded is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    decoder = msgspec.msgpack.Decoder(decoded)
+    globals()[name] = decoder
+    return decoder

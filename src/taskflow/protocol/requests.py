@@ -2,47 +2,53 @@
 
 A request class names its result type as its generic parameter (``ListRuns`` is a
 ``Request[list[Run]]``), so ``client.call(ListRuns())`` is typed ``list[Run]`` and both sides
-encode and decode the ``Ok`` payload as that type — never as a loose dict.
+encode and decode the ``Ok`` payload as that type — never as a loose dict. The base and the
+result decoders live in ``request``; the requests about the daemon and the connection
+itself (``Status``, ``Health``, ``Reload``, ``Subscribe``...) in ``daemon_requests``, so the lightest CLI calls need not load this
+module and the model types it names.
 """
 
 from __future__ import annotations
 
-import typing
-from functools import cache
-from typing import Any, Generic, TypeVar
-
-import msgspec
+from typing import Any
 
 from taskflow.model import AuditEntry, BreakerState, Run, RunState, RunTree, TaskSpec
-from taskflow.protocol.base import Body
-from taskflow.protocol.views import (
-    HealthInfo,
-    LogChunk,
-    LogStream,
-    ReloadInfo,
-    RunRef,
-    StatusInfo,
-    TaskInfo,
-)
+from taskflow.protocol.daemon_requests import Health, Reload, Status, Subscribe, Unsubscribe
+from taskflow.protocol.request import Request, response_type, result_decoder
+from taskflow.protocol.views import LogChunk, LogStream, RunRef, TaskInfo
 
-R = TypeVar("R")
-
-
-class Request(Body, Generic[R], kw_only=True):
-    """A request; ``id`` is set by the client and echoed in its one response."""
-
-    id: int = 0
+__all__ = [
+    "MUTATING_REQUESTS",
+    "REQUEST_TYPES",
+    "RESPONSE_TYPES",
+    "AnyRequest",
+    "Cancel",
+    "DisableTask",
+    "EnableTask",
+    "Exec",
+    "GetTask",
+    "Health",
+    "ListAudit",
+    "ListBreakers",
+    "ListRuns",
+    "ListTasks",
+    "ReadLogs",
+    "Reload",
+    "Request",
+    "Rerun",
+    "ResetBreaker",
+    "ShowRun",
+    "Status",
+    "Subscribe",
+    "TriggerTask",
+    "TripBreaker",
+    "Unsubscribe",
+    "response_type",
+    "result_decoder",
+]
 
 
 # Reads (any role)
-class Status(Request[StatusInfo], kw_only=True):
-    """Daemon version, pid, uptime, workers and run counts."""
-
-
-class Health(Request[HealthInfo], kw_only=True):
-    """Whether the daemon answers and its loop keeps up."""
-
-
 class ListTasks(Request[list[TaskInfo]], kw_only=True):
     """Task definitions, optionally only enabled/disabled ones or one tag's."""
 
@@ -143,25 +149,6 @@ class TripBreaker(Request[BreakerState], kw_only=True):
     service: str
 
 
-class Reload(Request[ReloadInfo], kw_only=True):
-    """Re-read config and task files now (as SIGHUP does)."""
-
-
-# Subscriptions (handled by the server transport itself)
-class Subscribe(Request[list[str]], kw_only=True):
-    """Replace this connection's subscription; the result lists the topics now subscribed.
-
-    ``run_id`` limits run, attempt and log events to that run and the tree below it.
-    """
-
-    topics: list[str]
-    run_id: str | None = None
-
-
-class Unsubscribe(Request[list[str]], kw_only=True):
-    """Stop all pushed events on this connection."""
-
-
 AnyRequest = (
     Status
     | Health
@@ -192,18 +179,4 @@ MUTATING_REQUESTS: frozenset[type[Request[Any]]] = frozenset(
 )
 
 
-def response_type(request_type: type[Request[Any]]) -> Any:
-    """The result type a request class answers with: its ``Request[...]`` parameter."""
-    for base in getattr(request_type, "__orig_bases__", ()):
-        if typing.get_origin(base) is Request:
-            return typing.get_args(base)[0]
-    raise TypeError(f"{request_type.__name__} does not name its result type")
-
-
 RESPONSE_TYPES: dict[type[Request[Any]], Any] = {cls: response_type(cls) for cls in REQUEST_TYPES}
-
-
-@cache
-def result_decoder(request_type: type[Request[Any]]) -> msgspec.msgpack.Decoder[Any]:
-    """A strict decoder for ``request_type``'s result (cached: building one is not free)."""
-    return msgspec.msgpack.Decoder(RESPONSE_TYPES[request_type])

@@ -2,7 +2,8 @@
 
 The model types (``Run``, ``RunTree``, ``TaskSpec``...) travel as they are; these views add
 what only the daemon knows (next fire time, orphaned, live counters) or cut a large thing
-(log output) into chunks.
+(log output) into chunks. The views of the daemon itself (``StatusInfo``...) live in
+``daemon_views``, which loads no model type, and are re-exported here.
 """
 
 from __future__ import annotations
@@ -10,15 +11,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-import msgspec
-
 from taskflow.model import RunState
+from taskflow.protocol.daemon_views import HealthInfo, ReloadInfo, StatusInfo, View
+
+__all__ = ["HealthInfo", "LogChunk", "LogStream", "ReloadInfo", "RunRef", "StatusInfo", "TaskInfo",
+           "View"]
 
 LogStream = Literal["stdout", "stderr", "both"]
-
-
-class View(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    """Base of the view structs: strict like every message."""
 
 
 class TaskInfo(View):
@@ -40,29 +39,6 @@ class TaskInfo(View):
     pool: str | None = None
     depends_on: list[str] = []
     children: list[str] = []
-
-
-class StatusInfo(View):
-    """Daemon health and load at a glance (``status``, the TUI header, ``stats`` events)."""
-
-    version: str
-    pid: int
-    started_at: datetime
-    uptime: float  # seconds
-    workers_busy: int = 0
-    workers_max: int = 0
-    counts: dict[str, int] = {}  # runs by state
-    queued: int = 0
-    task_errors: list[str] = []  # task file problems, "file: path: reason"
-    files: int = 0
-    tasks: int = 0
-
-
-class HealthInfo(View):
-    """``health``: whether the daemon's event loop keeps up."""
-
-    ok: bool
-    loop_lag_ms: float = 0.0
 
 
 class RunRef(View):
@@ -88,10 +64,3 @@ class LogChunk(View):
     next_offset: int
     cut: int = 0
     eof: bool = False
-
-
-class ReloadInfo(View):
-    """Outcome of a reload: how many tasks are loaded, and every task file problem."""
-
-    tasks: int
-    errors: list[str] = []

@@ -3,15 +3,16 @@
 A parameter annotated ``taskflow.Context`` is injected. The task runs in a child process; the
 context writes progress to the attempt's control file (``TASKFLOW_CONTROL``) as JSON lines, so
 it survives a daemon restart, and logs to the attempt's stderr.
+
+``logging``, ``json`` and ``threading`` are imported when a context is made or used, not when
+this module is: ``import taskflow`` (every task module, the CLI) must stay cheap, and only
+the child process that runs a task ever builds a ``Context``.
 """
 
 from __future__ import annotations
 
-import json
-import logging
 import os
 import sys
-import threading
 import time
 from typing import Any
 
@@ -32,6 +33,9 @@ class Context:
         self.task = task
         self.params: dict[str, Any] = dict(params or {})
         self._control_path = control_path
+        import logging
+        import threading
+
         self._cancelled = threading.Event()
         self.logger = logging.getLogger(f"taskflow.task.{task or 'anonymous'}")
         if not self.logger.handlers:
@@ -65,6 +69,8 @@ class Context:
     def _control(self, record: dict[str, Any]) -> None:
         if not self._control_path:
             return
+        import json
+
         record["at"] = time.time()
         line = json.dumps(record, default=repr) + "\n"
         fd = os.open(self._control_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640)
