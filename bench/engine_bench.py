@@ -53,51 +53,60 @@ def tree(n: int) -> TaskSet:
 
 def _store_thread_cpu() -> float:
     """CPU seconds of aiosqlite's connection threads (the store's SQLite work)."""
-    ids = {t.native_id for t in threading.enumerate() if type(t).__module__.startswith("aiosqlite")}
+    ids = {t.native_id for t in threading.enumerate() if "_connection_worker_thread" in t.name}
     return sum(t.user_time + t.system_time for t in psutil.Process().threads() if t.id in ids)
 
 
-async def bench_engine(n: int, workers: int, where: str, commit_window: float = 0.0) -> dict[str, float]:
-    root = Path(tempfile.mkdtemp(prefix="taskflow-engine-bench-", dir=where))
-    try:
-        store = await Store.open(root / "state.db", commit_window=commit_window)
-        executor = ProcessExecutor(root / "output")
-        engine = Engine(store, executor, EngineSettings(max_workers=workers))
-        await engine.start(tree(n))
-        done: asyncio.Future[Run] = asyncio.get_running_loop().create_future()
+async def bench_engine(n: int, workers: int, root: Path, commit_window: float = 0.0) -> dict[str, float]:
+    """One engine run in ``root`` (left in place: deleting thousands of files right before the
+    next measurement slows this VM's disk, ext4 mounted with ``discard``, for many seconds)."""
+    root.mkdir(parents=True, exist_ok=True)
+    store = await Store.open(root / "state.db", commit_window=commit_window)
+    executor = ProcessExecutor(root / "output")
+    engine = Engine(store, executor, EngineSettings(max_workers=workers))
+    await engine.start(tree(n))
+    done: asyncio.Future[Run] = asyncio.get_running_loop().create_future()
 
-        def on_event(topic: str, payload: object) -> None:
-            if (
-                topic == events.RUNS and isinstance(payload, Run) and payload.parent_id is None
-                and payload.state.terminal and not done.done()
-            ):
-                done.set_result(payload)
+    def on_event(topic: str, payload: object) -> None:
+        if (
+            topic == events.RUNS and isinstance(payload, Run) and payload.parent_id is None
+            and payload.state.terminal and not done.done()
+        ):
+            done.set_result(payload)
 
-        engine.bus.subscribe(on_event)
-        writes_before = store.stats.intents
-        store_cpu = _store_thread_cpu()
-        cpu = time.process_time()
-        started = time.perf_counter()
-        await engine.trigger("tree")
-        result = await done
-        wall = time.perf_counter() - started
-        cpu = time.process_time() - cpu
-        await store.flush()
-        store_cpu = _store_thread_cpu() - store_cpu
-        writes = store.stats.intents - writes_before
-        assert result.state == "succeeded", result
-        await engine.stop("stop")
-        await store.close()
-        return {"wall": wall, "cpu": cpu, "store_cpu": store_cpu, "writes": writes}
-    finally:
-        shutil.rmtree(root, ignore_errors=True)
+    engine.bus.subscribe(on_event)
+    writes_before = store.stats.intents
+    store_cpu = _store_thread_cpu()
+    cpu = time.process_time()
+    started = time.perf_counter()
+    await engine.trigger("tree")
+    result = await done
+    wall = time.perf_counter() - started
+    cpu = time.process_time() - cpu
+    await store.flush()
+    store_cpu = _store_thread_cpu() - store_cpu
+    writes = store.stats.intents - writes_before
+    assert result.state == "succeeded", result
+    await engine.stop("stop")
+    await store.close()
+    return {"wall": wall, "cpu": cpu, "store_cpu": store_cpu, "writes": writes}
+
+
+_TSP_OUTPUTS: list[str] = []
 
 
 def bench_tsp(n: int, workers: int) -> float | None:
     tsp = shutil.which("tsp") or shutil.which("ts")
     if tsp is None:
         return None
-    env = {**os.environ, "TS_SOCKET": f"/tmp/tsp-bench-{os.getpid()}.sock", "TS_MAXFINISHED": str(n + 10)}
+    outdir = tempfile.mkdtemp(prefix="tsp-bench-")  # tsp keeps each job's output in $TMPDIR
+    _TSP_OUTPUTS.append(outdir)
+    env = {
+        **os.environ,
+        "TS_SOCKET": f"/tmp/tsp-bench-{os.getpid()}.sock",
+        "TS_MAXFINISHED": str(n + 10),
+        "TMPDIR": outdir,
+    }
     run = lambda *args: subprocess.run([tsp, *args], env=env, capture_output=True, text=True)  # noqa: E731
     run("-K")
     run("-S", str(workers))
@@ -129,10 +138,11 @@ def main() -> None:
     print(f"n={args.n} workers={args.workers} repeat={args.repeat} dir={args.dir} cores={os.cpu_count()}")
 
     raw, aio, eng, tsp = [], [], [], []
+    scratch = Path(tempfile.mkdtemp(prefix="taskflow-engine-bench-", dir=args.dir))
     for i in range(args.repeat):
         raw.append(args.n / bench_raw(args.n, args.workers)[0])
         aio.append(args.n / asyncio.run(bench_asyncio(args.n, args.workers))[0])
-        e = asyncio.run(bench_engine(args.n, args.workers, args.dir, args.commit_window))
+        e = asyncio.run(bench_engine(args.n, args.workers, scratch / f"run{i}", args.commit_window))
         eng.append(e)
         t = None if args.no_tsp else bench_tsp(args.n, args.workers)
         if t is not None:
@@ -142,6 +152,9 @@ def main() -> None:
             f"engine {args.n / e['wall']:.0f}/s" + (f"  tsp {tsp[-1]:.0f}/s" if t is not None else "")
         )
 
+    shutil.rmtree(scratch, ignore_errors=True)
+    for outdir in _TSP_OUTPUTS:
+        shutil.rmtree(outdir, ignore_errors=True)
     med = statistics.median
     engine_rate = med(args.n / e["wall"] for e in eng)
     print()
