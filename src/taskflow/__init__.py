@@ -21,6 +21,8 @@ if TYPE_CHECKING:
     from taskflow.pytask import Context, task
     from taskflow.pytask.hooks import RunRejected, post_run, pre_run
 
+from taskflow._lazy import lazy_exports
+
 __version__ = "0.1.0"
 __all__ = ["Context", "RunRejected", "__version__", "post_run", "pre_run", "task"]
 
@@ -34,16 +36,4 @@ _HOMES = {
 }
 
 
-def __getattr__(name: str) -> object:
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module 'taskflow' has no attribute {name!r}")
-    from importlib import import_module
-
-    value = getattr(import_module(home), name)
-    globals()[name] = value  # later look-ups skip this hook
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *__all__})
+__getattr__, __dir__ = lazy_exports(__name__, _HOMES, __all__, globals())

@@ -11,8 +11,8 @@ start-ups; ``tests/protocol/test_protocol_import_cost.py`` guards what it loads.
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from taskflow._lazy import lazy_exports
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from taskflow.protocol.base import Body
@@ -220,14 +220,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(import_module(f"{__name__}.{home}"), name)
-    globals()[name] = value  # later look-ups skip this hook
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *__all__})
+__getattr__, __dir__ = lazy_exports(__name__, _HOMES, __all__, globals())
