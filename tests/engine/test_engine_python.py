@@ -111,3 +111,26 @@ async def test_unresolvable_function_orphans_the_task(make_engine):
     with pytest.raises(EngineError) as refused:
         await h.engine.trigger("missing")
     assert refused.value.code == "conflict"
+
+
+async def test_edited_task_module_is_picked_up_on_reload(make_engine):
+    import os
+    import time
+
+    from taskflow.taskfile import load_paths
+
+    module = "import taskflow\n\n@taskflow.task\ndef first() -> int:\n    return 1\n"
+    h = await make_engine(
+        '[tasks.first]\npython = "hotmod:first"\n[tasks.second]\npython = "hotmod:second"\n',
+        files={"hotmod.py": module},
+    )
+    assert h.engine.status["second"].orphaned
+
+    path = h.workdir / "tasks" / "hotmod.py"
+    path.write_text(module + "\n@taskflow.task\ndef second() -> int:\n    return 2\n")
+    later = time.time() + 5  # a distinct mtime even on coarse-grained filesystems
+    os.utime(path, (later, later))
+    h.engine.update_tasks(load_paths([h.workdir / "tasks"]))
+    assert not h.engine.status["second"].orphaned
+    tree = await h.wait((await h.engine.trigger("second")).id)
+    assert tree.run.result == 2

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import os
 import sys
 import typing
 from collections.abc import Callable, Sequence
@@ -40,8 +41,10 @@ def resolve(ref: str, search_paths: Sequence[str] = ()) -> Callable[..., Any]:
     for path in reversed(list(search_paths)):
         if path not in sys.path:
             sys.path.insert(0, path)
+    _forget_if_stale(module_name)
     try:
         module = importlib.import_module(module_name)
+        _LOADED[module_name] = _stamp(module)
     except ModuleNotFoundError as exc:
         if exc.name and module_name.startswith(exc.name):
             raise ResolveError(f'module "{module_name}" not found') from None
@@ -54,6 +57,29 @@ def resolve(ref: str, search_paths: Sequence[str] = ()) -> Callable[..., Any]:
             f'module "{module_name}" has no function "{func_name}" registered with @taskflow.task'
         )
     return fn
+
+
+# module name -> (file, mtime) when the daemon imported it
+_LOADED: dict[str, tuple[str, int] | None] = {}
+
+
+def _stamp(module: Any) -> tuple[str, int] | None:
+    path = getattr(module, "__file__", None)
+    try:
+        return (path, os.stat(path).st_mtime_ns) if path else None
+    except OSError:
+        return None
+
+
+def _forget_if_stale(module_name: str) -> None:
+    """Drop a task module the daemon imported earlier if its file changed or went away, so a
+    hot reload sees edited functions (task modules are imported by the daemon once)."""
+    module = sys.modules.get(module_name)
+    if module is None or module_name not in _LOADED:
+        return  # not one of ours (or never imported): leave it alone
+    if _stamp(module) != _LOADED[module_name]:
+        del sys.modules[module_name]
+        importlib.invalidate_caches()
 
 
 def _one_line(exc: BaseException) -> str:
