@@ -8,7 +8,7 @@ from textual.app import ComposeResult
 from taskflow.model import AuditEntry
 from taskflow.tui.bindings import AUDIT_BINDINGS
 from taskflow.tui.glyphs import clock_time
-from taskflow.tui.screens.base import ViewScreen
+from taskflow.tui.screens.base import TableViewScreen
 from taskflow.tui.widgets.diff_table import DiffTable
 
 COLUMNS = ["when", "user", "role", "action", "arguments", "outcome"]
@@ -27,7 +27,7 @@ def audit_cells(entry: AuditEntry) -> tuple[Text, ...]:
     )
 
 
-class AuditScreen(ViewScreen):
+class AuditScreen(TableViewScreen):
     """Re-read every few seconds while shown (audit entries are not pushed as events)."""
 
     VIEW_NAME = "audit"
@@ -43,8 +43,6 @@ class AuditScreen(ViewScreen):
 
     def on_mount(self) -> None:
         super().on_mount()
-        self.call_after_refresh(self.reload)
-        self.query_one(DiffTable).focus()
         if self.tapp.live_clock:
             self.set_interval(REFRESH_SECONDS, self.action_refresh_audit)
 

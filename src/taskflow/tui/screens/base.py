@@ -11,6 +11,7 @@ from textual.widgets import Footer
 from taskflow.tui.bindings import MUTATING_ACTIONS
 from taskflow.tui.state import Changes
 from taskflow.tui.widgets import ConnectionBanner, StatusBar
+from taskflow.tui.widgets.diff_table import DiffTable
 
 if TYPE_CHECKING:
     from taskflow.tui.app import TaskflowApp
@@ -83,3 +84,16 @@ class ViewScreen(Screen[None]):
             self.tapp.switch_mode("dashboard")
 
 
+
+
+class TableViewScreen(ViewScreen):
+    """A view whose body is one keyed ``DiffTable``: history, breakers, audit."""
+
+    @property
+    def table(self) -> DiffTable:
+        return self.query_one(DiffTable)
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.call_after_refresh(self.reload)
+        self.table.focus()

@@ -8,7 +8,7 @@ from textual.app import ComposeResult
 from taskflow.model import BreakerState, BreakerStatus, format_duration
 from taskflow.tui.bindings import BREAKER_BINDINGS
 from taskflow.tui.glyphs import BREAKER_GLYPHS, Palette, clock_time
-from taskflow.tui.screens.base import ViewScreen
+from taskflow.tui.screens.base import TableViewScreen
 from taskflow.tui.state import Changes
 from taskflow.tui.widgets.diff_table import DiffTable
 
@@ -31,7 +31,7 @@ def breaker_cells(state: BreakerState, palette: Palette, now_ts: float) -> tuple
     )
 
 
-class BreakersScreen(ViewScreen):
+class BreakersScreen(TableViewScreen):
     """Trip (``t``) and reset (``o``) with confirmation; the countdown ticks each second."""
 
     VIEW_NAME = "breakers"
@@ -45,14 +45,6 @@ class BreakersScreen(ViewScreen):
         yield table
         yield from self.compose_chrome_bottom()
 
-    @property
-    def table(self) -> DiffTable:
-        return self.query_one(DiffTable)
-
-    def on_mount(self) -> None:
-        super().on_mount()
-        self.call_after_refresh(self.reload)
-        self.table.focus()
 
     def _rows(self) -> list[tuple[str, tuple[Text, ...]]]:
         now = self.tapp.clock().timestamp()

@@ -16,7 +16,7 @@ from taskflow.model import Run, RunState
 from taskflow.protocol import ListRuns
 from taskflow.tui.bindings import HISTORY_BINDINGS
 from taskflow.tui.glyphs import Palette, clock_time, since, state_text
-from taskflow.tui.screens.base import ViewScreen
+from taskflow.tui.screens.base import TableViewScreen
 from taskflow.tui.state import Changes
 from taskflow.tui.widgets.diff_table import DiffTable
 
@@ -36,7 +36,7 @@ def matches(run: Run, state: RunState | None, text: str) -> bool:
     return needle in run.task.lower() or needle in run.id.lower()
 
 
-class HistoryScreen(ViewScreen):
+class HistoryScreen(TableViewScreen):
     """Root runs as a table; ``x`` marks rows for bulk rerun/cancel."""
 
     VIEW_NAME = "history"
@@ -59,14 +59,6 @@ class HistoryScreen(ViewScreen):
         yield DiffTable(COLUMNS, id="history")
         yield from self.compose_chrome_bottom()
 
-    @property
-    def table(self) -> DiffTable:
-        return self.query_one(DiffTable)
-
-    def on_mount(self) -> None:
-        super().on_mount()
-        self.call_after_refresh(self.reload)
-        self.table.focus()
 
     def _cells(self, run: Run, palette: Palette) -> tuple[Text, ...]:
         now = self.tapp.clock()
