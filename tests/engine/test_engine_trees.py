@@ -154,3 +154,11 @@ async def test_rerun_failed_only_keeps_earlier_successes(make_engine):
     second = await h.wait((await h.engine.rerun(first.run.id, failed_only=True)).id)
     assert second.run.state is RunState.SUCCEEDED
     assert (h.workdir / "ok-count").read_text().count("x") == 1
+
+
+async def test_children_are_shown_in_file_order(make_engine):
+    names = ["zeta", "alpha", "mid", "beta"]
+    children = "\n".join(f'[tasks.tree.children.{n}]\ncommand = "true"' for n in names)
+    h = await make_engine(f"[tasks.tree]\n{children}\n")
+    tree = await h.wait((await h.engine.trigger("tree")).id)
+    assert [child.run.task for child in tree.children] == [f"tree/{n}" for n in names]

@@ -84,8 +84,10 @@ def plan_run_tree(
         if run.state is RunState.SKIPPED:
             planned.extend(_skipped_descendants(tasks, spec, run, now))
             continue
-        for child in reversed(spec.children):
-            stack.append((tasks[child], run_id, new_ulid(now.timestamp())))
+        # Ids in file order (ULIDs are monotonic), pushed in reverse so they pop in order.
+        ids = [new_ulid(now.timestamp()) for _ in spec.children]
+        for child, child_id in reversed(list(zip(spec.children, ids, strict=True))):
+            stack.append((tasks[child], run_id, child_id))
     return planned
 
 
