@@ -134,3 +134,13 @@ async def test_edited_task_module_is_picked_up_on_reload(make_engine):
     assert not h.engine.status["second"].orphaned
     tree = await h.wait((await h.engine.trigger("second")).id)
     assert tree.run.result == 2
+
+
+async def test_module_that_exits_or_raises_at_import_orphans_only_its_task(make_engine):
+    h = await make_engine(
+        '[tasks.exits]\npython = "exiter:f"\n[tasks.raises]\npython = "raiser:f"\n[tasks.fine]\ncommand = "true"\n',
+        files={"exiter.py": "import sys\nsys.exit(3)\n", "raiser.py": "raise RuntimeError('no db')\n"},
+    )
+    assert h.engine.status["exits"].orphaned and "SystemExit" in h.engine.status["exits"].reason
+    assert h.engine.status["raises"].orphaned and "no db" in h.engine.status["raises"].reason
+    assert (await h.wait((await h.engine.trigger("fine")).id)).run.state == "succeeded"

@@ -37,7 +37,7 @@ class PythonChecks:
                 self._cache[key] = resolve(spec.python, self._search_paths(spec))
             except ResolveError as exc:
                 self._cache[key] = str(exc)
-            except Exception as exc:  # user code raised while importing
+            except (Exception, SystemExit) as exc:  # user code raised (or exited) while importing
                 self._cache[key] = f"importing {spec.python} failed: {type(exc).__name__}: {exc}"
         return self._cache[key]
 

@@ -49,7 +49,7 @@ def resolve(ref: str, search_paths: Sequence[str] = ()) -> Callable[..., Any]:
         if exc.name and module_name.startswith(exc.name):
             raise ResolveError(f'module "{module_name}" not found') from None
         raise ResolveError(f'importing module "{module_name}" failed: {_one_line(exc)}') from None
-    except Exception as exc:
+    except (Exception, SystemExit) as exc:  # a task module must never take the daemon down
         raise ResolveError(f'importing module "{module_name}" failed: {_one_line(exc)}') from None
     fn = registered(module.__name__, func_name)
     if fn is None:
