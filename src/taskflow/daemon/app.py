@@ -190,7 +190,8 @@ class Daemon:
             else:
                 self._apply_config(fresh)
         taskset = await asyncio.to_thread(self._load_tasks)
-        self.engine.update_tasks(taskset)
+        python = await asyncio.to_thread(self.engine.check_python, taskset)
+        self.engine.update_tasks(taskset, python)
         self.server.publish(
             events.TASKS, TasksReloaded(tasks=len(taskset.tasks), errors=self.task_errors)
         )

@@ -173,13 +173,25 @@ class Engine:
         pools.update(self.settings.pools)  # the daemon config wins over task files
         return pools
 
-    def update_tasks(self, taskset: TaskSet) -> None:
+    def check_python(self, taskset: TaskSet) -> PythonChecks:
+        """Resolve every Python task of ``taskset`` into a fresh ``PythonChecks``.
+
+        Imports user modules, so the daemon calls it in a worker thread on reload and hands
+        the result to ``update_tasks``: a slow task module then does not stall the loop.
+        """
+        checks = PythonChecks(self.settings.python_path)
+        for spec in taskset.tasks.values():
+            if spec.kind == "python":
+                checks.resolve_problem(spec)
+        return checks
+
+    def update_tasks(self, taskset: TaskSet, python: PythonChecks | None = None) -> None:
         """Apply a (re)loaded task set. Runs already in flight keep their own spec snapshot."""
         self.taskset = taskset
         self.tasks = dict(taskset.tasks)
         self.scheduler.pools = self._pool_limits()
         self.board.update_settings(taskset.services, self.settings.breaker)
-        self.python.forget()
+        self.python = python if python is not None else self.check_python(taskset)
         status: dict[str, TaskStatus] = {}
         for name, spec in self.tasks.items():
             st = TaskStatus(enabled=spec.enabled, reason=None if spec.enabled else "disabled in task file")

@@ -2,7 +2,7 @@
 
 A function that cannot be resolved makes its task *orphaned* (disabled with the reason);
 params that do not fit are a ``config`` failure before any process starts. Resolutions are
-cached until the task set is reloaded.
+cached; a reload builds a new ``PythonChecks`` (and re-imports modules whose files changed).
 """
 
 from __future__ import annotations
@@ -19,9 +19,6 @@ class PythonChecks:
     def __init__(self, python_path: Sequence[str] = ()) -> None:
         self.python_path = list(python_path)
         self._cache: dict[tuple[str, str], Callable[..., Any] | str] = {}
-
-    def forget(self) -> None:
-        self._cache.clear()
 
     def _search_paths(self, spec: TaskSpec) -> list[str]:
         paths = []
