@@ -18,7 +18,7 @@ import msgspec
 from taskflow.daemon.server import Peer, RequestError
 from taskflow.engine.errors import EngineError
 from taskflow.engine.output import read_output
-from taskflow.model import AuditEntry, Role, Run, RunTree, TaskSpec
+from taskflow.model import AuditEntry, Role, Run, RunState, RunTree, TaskSpec
 from taskflow.protocol import (
     Cancel,
     DisableTask,
@@ -160,7 +160,14 @@ class RequestHandler:
     # ---------------------------------------------------------------- reads
 
     async def status(self, request: Status, peer: Peer) -> StatusInfo:
-        return self.daemon.status_info()
+        """Live counts of active runs from the engine, history from the store."""
+        info = self.daemon.status_info()
+        counts = {
+            state: n for state, n in (await self.daemon.store.counts_by_state()).items()
+            if RunState(state).terminal
+        }
+        counts.update((state, n) for state, n in info.counts.items() if not RunState(state).terminal)
+        return msgspec.structs.replace(info, counts=counts)
 
     async def health(self, request: Health, peer: Peer) -> HealthInfo:
         lag = self.daemon.loop_lag_ms
