@@ -134,3 +134,36 @@ async def test_memory_limit_fails_with_resource_error_and_spares_others(make_eng
     assert hog_tree.run.error_type == "resources"
     assert "memory" in (hog_tree.run.message or "")
     assert (await h.wait(neighbour.id)).run.state is RunState.SUCCEEDED
+
+
+async def test_task_runs_as_its_user_and_bad_users_are_config_errors(make_engine):
+    import os
+
+    import pytest
+
+    if os.geteuid() != 0:
+        pytest.skip("switching users needs root")
+    h = await make_engine(
+        """
+        [tasks.as_nobody]
+        command = "id -un; echo $HOME"
+        user = "nobody"
+        [tasks.ghost]
+        command = "true"
+        user = "no-such-user-xyz"
+        retries = 3
+        """
+    )
+    tree = await h.wait((await h.engine.trigger("as_nobody")).id)
+    assert tree.run.state is RunState.SUCCEEDED, tree.run.message
+    import pwd
+
+    from pathlib import Path
+
+    stdout = (Path(tree.attempts[0].output_dir) / "stdout").read_text()
+    assert stdout.split() == ["nobody", pwd.getpwnam("nobody").pw_dir]
+    ghost = await h.wait((await h.engine.trigger("ghost")).id)
+    assert ghost.run.state is RunState.FAILED
+    assert ghost.run.error_type == "config"
+    assert "does not exist" in ghost.run.message
+    assert len(ghost.attempts) == 1  # config errors are never retried

@@ -29,6 +29,7 @@ from taskflow.engine.pycheck import PythonChecks
 from taskflow.engine.retry import retry_delay, should_retry
 from taskflow.engine.runtree import PlannedRun, decode_spec, plan_run_tree, to_sched_runs
 from taskflow.engine.scheduler import Scheduler, Transition
+from taskflow.engine.users import user_problem
 from taskflow.model import (
     Attempt,
     BreakerSettings,
@@ -436,21 +437,22 @@ class Engine:
             run.started_at = _dt(now)
         run.attempts += 1
         params = self._effective_params(active)
-        if spec.kind == "python":
+        problem = user_problem(spec.user, python=spec.kind == "python") if spec.user else None
+        if problem is None and spec.kind == "python":
             problem = self.python.start_problem(spec, params)
-            if problem is not None:
-                outcome = AttemptOutcome(
-                    exit_code=None,
-                    signal=None,
-                    error_type=ErrorType.CONFIG,
-                    message=problem,
-                    peak_rss=None,
-                    cpu_seconds=None,
-                    finished_at=utcnow(),
-                )
-                attempt = Attempt(run_id=run.id, number=run.attempts, started_at=_dt(now))
-                self._complete_attempt(active, attempt, outcome)
-                return
+        if problem is not None:
+            outcome = AttemptOutcome(
+                exit_code=None,
+                signal=None,
+                error_type=ErrorType.CONFIG,
+                message=problem,
+                peak_rss=None,
+                cpu_seconds=None,
+                finished_at=utcnow(),
+            )
+            attempt = Attempt(run_id=run.id, number=run.attempts, started_at=_dt(now))
+            self._complete_attempt(active, attempt, outcome)
+            return
         handle = self.executor.start(spec, run.id, run.attempts, params)
         attempt = Attempt(
             run_id=run.id,

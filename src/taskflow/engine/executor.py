@@ -25,6 +25,7 @@ import msgspec
 import psutil
 
 from taskflow.engine.attempt import RunningAttempt
+from taskflow.engine.users import resolve_user, user_problem
 from taskflow.engine.outcome import AttemptOutcome, Ending, classify, read_python_result, utcnow
 from taskflow.engine.output import (
     CALL_FILE,
@@ -108,7 +109,12 @@ class ProcessExecutor:
         env["TASKFLOW_OUTPUT_DIR"] = out_s
         python = spec.kind == "python"
         try:
+            as_user = resolve_user(spec.user)
+            if as_user is not None and python:
+                raise ValueError(user_problem(spec.user, python=True))
             make_attempt_dir(out)
+            if as_user is not None:
+                env.update(as_user.env())
             if spec.cwd is not None:
                 check_cwd(spec.cwd)
             if python:
@@ -121,6 +127,11 @@ class ProcessExecutor:
                 argv, command = (first, *spec.command[1:]), None
             else:
                 raise ValueError(f"task {spec.name!r} has no command to run")
+            if as_user is not None:
+                # The wrapper stays root (status file, output files); the task drops to the user.
+                if command is not None:
+                    argv, command = (SHELL, "-c", command), None
+                argv = (*as_user.prefix(), *argv)
             script = wrapper_script(
                 out_s, command=command, cwd=spec.cwd, cpu_limit=spec.limits.cpu
             )
