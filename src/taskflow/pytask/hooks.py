@@ -29,6 +29,13 @@ def post_run(fn: Callable[..., Any]) -> Callable[..., Any]:
     return fn
 
 
+def remove_hook(fn: Callable[..., Any]) -> None:
+    """Unregister ``fn`` (a plugin being unloaded, or a test cleaning up)."""
+    for hooks in (_PRE, _POST):
+        while fn in hooks:
+            hooks.remove(fn)
+
+
 def pre_run_hooks() -> tuple[Callable[..., Any], ...]:
     return tuple(_PRE)
 
