@@ -51,3 +51,21 @@ async def test_pre_run_hook_rejects_or_adjusts_and_post_run_sees_the_result(make
     tree = await h.wait(root.id)
     assert tree.run.state is RunState.SUCCEEDED
     assert ("deploy", RunState.SUCCEEDED) in finished
+
+
+def test_example_plugin_registers_its_hooks():
+    import importlib.util
+    from pathlib import Path
+
+    from taskflow.pytask.hooks import post_run_hooks, pre_run_hooks
+
+    path = Path(__file__).resolve().parents[2] / "examples" / "plugins" / "guardrails.py"
+    spec = importlib.util.spec_from_file_location("guardrails_example", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    try:
+        assert module.no_friday_deploys in pre_run_hooks()
+        assert module.log_failures in post_run_hooks()
+    finally:
+        remove_hook(module.no_friday_deploys)
+        remove_hook(module.log_failures)
