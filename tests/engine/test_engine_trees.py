@@ -162,3 +162,18 @@ async def test_children_are_shown_in_file_order(make_engine):
     h = await make_engine(f"[tasks.tree]\n{children}\n")
     tree = await h.wait((await h.engine.trigger("tree")).id)
     assert [child.run.task for child in tree.children] == [f"tree/{n}" for n in names]
+
+
+async def test_trigger_params_reach_command_tasks_as_environment(make_engine):
+    h = await make_engine(
+        """
+        [tasks.deploy]
+        command = "echo $TASKFLOW_PARAM_VERSION $TASKFLOW_PARAM_DRY_RUN $TASKFLOW_PARAM_REGION"
+        params = { region = "eu-west-1" }
+        """
+    )
+    root = await h.engine.trigger("deploy", {"version": "1.4.2", "dry-run": True})
+    tree = await h.wait(root.id)
+    from pathlib import Path
+
+    assert (Path(tree.attempts[0].output_dir) / "stdout").read_text() == "1.4.2 true eu-west-1\n"

@@ -298,7 +298,7 @@ class Engine:
         if not command:
             raise EngineError("bad_request", "exec needs a command")
         first = command if isinstance(command, str) else command[0]
-        label = name or first.split()[0].rsplit("/", 1)[-1] or "exec"
+        label = name or (first.split() or ["exec"])[0].rsplit("/", 1)[-1] or "exec"
         spec = TaskSpec(
             name=f"@{label}",
             kind="command",

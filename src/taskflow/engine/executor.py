@@ -42,6 +42,7 @@ from taskflow.engine.wrapper import (
     SHELL,
     check_cwd,
     find_executable,
+    param_env,
     read_status,
     task_base_env,
     wrapper_argv,
@@ -108,6 +109,8 @@ class ProcessExecutor:
         env["TASKFLOW_TASK"] = spec.name
         env["TASKFLOW_OUTPUT_DIR"] = out_s
         python = spec.kind == "python"
+        if not python and params:
+            env.update(param_env(params))
         try:
             as_user = resolve_user(spec.user)
             if as_user is not None and python:

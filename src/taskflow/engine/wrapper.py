@@ -53,6 +53,18 @@ def task_base_env(environ: Mapping[str, str] | None = None) -> dict[str, str]:
     }
 
 
+def param_env(params: Mapping[str, object]) -> dict[str, str]:
+    """Params of a command task as ``TASKFLOW_PARAM_<NAME>`` variables (``-p version=1.4.2``
+    → ``$TASKFLOW_PARAM_VERSION``); non-string values as JSON."""
+    import json
+
+    env = {}
+    for key, value in params.items():
+        name = "".join(c if c.isalnum() else "_" for c in str(key)).upper()
+        env[f"TASKFLOW_PARAM_{name}"] = value if isinstance(value, str) else json.dumps(value)
+    return env
+
+
 def wrapper_script(
     output_dir: str, *, command: str | None, cwd: str | None, cpu_limit: float | None
 ) -> str:
