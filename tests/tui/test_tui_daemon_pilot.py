@@ -208,3 +208,39 @@ async def test_reconnects_and_resyncs_after_a_daemon_restart(daemon: Daemon) -> 
         await until(lambda: "added_while_down" in app.world.tasks, "a full resync after reconnecting")
         await pilot.pause()
         assert not banner.has_class("-visible")
+
+
+async def test_r_reruns_and_shift_r_reruns_failed_only(daemon: Daemon) -> None:
+    first = daemon.call(TriggerTask(task="hello"))
+    await until(lambda: daemon.call(ShowRun(run_id=first.id)).run.state.terminal, "hello to finish")
+    app = live_app(daemon)
+    async with app.run_test(size=(120, 36)) as pilot:
+        tree = app.screen.query_one(RunTreeView)
+        await until(lambda: first.id in tree._index, "the hello run in the run tree")
+        tree.focus()
+        tree.move_cursor(tree._index[first.id])
+        await pilot.press("r")
+        await until(lambda: len(daemon.call(ListRuns(task="hello"))) == 2, "a second hello run")
+        assert daemon.call(ListRuns(task="hello"))[0].trigger == "rerun"
+        await pilot.press("R")
+        await until(lambda: len(daemon.call(ListRuns(task="hello"))) == 3, "a failed-only rerun")
+
+
+async def test_marked_runs_are_cancelled_together(daemon: Daemon) -> None:
+    refs = [daemon.call(TriggerTask(task="sleepy")) for _ in range(2)]
+    app = live_app(daemon)
+    async with app.run_test(size=(120, 36)) as pilot:
+        tree = app.screen.query_one(RunTreeView)
+        await until(lambda: all(r.id in tree._index for r in refs), "both runs in the run tree")
+        tree.focus()
+        for ref in refs:
+            tree.move_cursor(tree._index[ref.id])
+            await pilot.press("x")
+        await pilot.press("c")
+        await until(lambda: isinstance(app.screen, ConfirmScreen), "the confirmation dialog")
+        await pilot.press("y")
+
+        def all_cancelled() -> bool:
+            return all(daemon.call(ShowRun(run_id=r.id)).run.state is RunState.CANCELLED for r in refs)
+
+        await until(all_cancelled, "both runs to be cancelled in the daemon")
