@@ -266,3 +266,24 @@ def test_a_run_being_cancelled_is_not_retried():
     out = sched.retry_later("a", 5.0)  # its attempt failed as the kill landed
     assert [(t.run_id, t.state) for t in out] == [("a", S.CANCELLED), ("g", S.CANCELLED)]
     assert sched.next_wakeup(2.0) is None and sched.is_tree_done("g")
+
+
+def test_restored_group_waiting_on_a_dependency_stays_closed_despite_a_cancelled_child():
+    # Found by the property test: a child cancelled on its own while its group still waited
+    # for a sibling dependency made the restored group look started, so its other child ran
+    # before the dependency ended.
+    sched = Scheduler(4)
+    sched.add(
+        [
+            group("g", state=S.RUNNING),
+            leaf("first", seq=1, state=S.RUNNING),
+            group("later", parent="g", seq=2, deps=(("first", False),)),
+            leaf("cancelled", parent="later", seq=3, state=S.CANCELLED),
+            leaf("waiting", parent="later", seq=4),
+        ],
+        0.0,
+    )
+    assert started_ids(sched) == []
+    assert states(sched, "later", "waiting") == {"later": S.PENDING, "waiting": S.PENDING}
+    sched.finished("first", S.SUCCEEDED, 1.0)
+    assert started_ids(sched, 1.0) == ["waiting"]

@@ -183,8 +183,13 @@ class Scheduler:
             run = node.run
             if run.state.terminal:
                 continue
+            # A restored group is active if it ran, or if it was ready (its own dependencies
+            # done, its parent active) and some child moved on. A child cancelled on its own
+            # while the group still waited says nothing about the group being ready.
+            ready = node.waiting_on == 0 and (node.parent is None or node.parent.active)
             if run.is_group and (
-                run.state == RunState.RUNNING or any(c.run.state != RunState.PENDING for c in node.children)
+                run.state == RunState.RUNNING
+                or (ready and any(c.run.state != RunState.PENDING for c in node.children))
             ):
                 node.active = True
                 if node.open_children == 0:
