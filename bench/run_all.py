@@ -12,6 +12,7 @@ BENCHES = [
     ["store_bench.py", "--repeat", "3"],
     ["engine_bench.py", "--repeat", "3"],
     ["event_latency_bench.py", "--busy"],
+    ["daemon_event_bench.py"],
     ["cli_startup_bench.py"],
     ["tui_bench.py"],
 ]
