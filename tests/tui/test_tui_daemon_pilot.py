@@ -244,3 +244,45 @@ async def test_marked_runs_are_cancelled_together(daemon: Daemon) -> None:
             return all(daemon.call(ShowRun(run_id=r.id)).run.state is RunState.CANCELLED for r in refs)
 
         await until(all_cancelled, "both runs to be cancelled in the daemon")
+
+
+VIEWER_SESSION = """
+import asyncio, sys
+from taskflow.tui import TaskflowApp
+from taskflow.tui.widgets import TaskTree
+
+async def main(sock):
+    app = TaskflowApp(sock, live_clock=False)
+    async with app.run_test(size=(120, 36)) as pilot:
+        for _ in range(300):
+            if "hello" in app.world.tasks:
+                break
+            await asyncio.sleep(0.05)
+        print("role", app.world.welcome.role)
+        print("can_mutate", app.world.can_mutate)
+        tree = app.screen.query_one(TaskTree)
+        tree.focus()
+        tree.move_cursor(tree._index["hello"])
+        await pilot.pause()
+        for key in ("e", "enter", "space"):
+            await pilot.press(key)
+            await pilot.pause(0.2)
+
+asyncio.run(main(sys.argv[1]))
+"""
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="connecting as another user needs root")
+async def test_viewer_session_cannot_change_anything(daemon: Daemon, tmp_path: Path) -> None:
+    os.chmod(daemon.socket, 0o666)  # let the viewer reach the socket for this test
+    viewer = await asyncio.to_thread(
+        subprocess.run,
+        ["setpriv", "--reuid=daemon", "--regid=daemon", "--clear-groups", "--",
+         sys.executable, "-c", VIEWER_SESSION, daemon.socket],
+        capture_output=True, text=True, timeout=60, env={**os.environ, "HOME": str(tmp_path)},
+    )
+    assert viewer.returncode == 0, viewer.stderr[-2000:]
+    assert "role viewer" in viewer.stdout
+    assert "can_mutate False" in viewer.stdout
+    assert all(t.enabled for t in daemon.call(ListTasks()))
+    assert daemon.call(ListRuns(task="hello")) == []

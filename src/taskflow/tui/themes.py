@@ -138,6 +138,11 @@ def load_themes(env: dict[str, str] | None = None) -> ThemeLoad:
         load_theme_dir(folder, result)
     result.themes.setdefault(DEFAULT_THEME, FALLBACK_THEME)
     user = user_theme_dir(env)
-    if user.is_dir():
+    try:
+        present = user.is_dir()
+    except OSError as exc:  # e.g. a home directory this user may not read
+        result.errors.append(f"{user}: cannot be read ({exc.strerror or exc})")
+        present = False
+    if present:
         load_theme_dir(user, result)
     return result
