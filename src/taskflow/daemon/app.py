@@ -25,7 +25,7 @@ from taskflow.daemon.library import TaskLibrary
 from taskflow.daemon.lock import StateLock
 from taskflow.daemon.logtail import LogTailer
 from taskflow.daemon.notify import SystemdNotifier
-from taskflow.daemon.server import Server
+from taskflow.daemon.server import RequestError, Server
 from taskflow.engine import events
 from taskflow.engine.engine import Engine, EngineSettings
 from taskflow.engine.executor import ProcessExecutor
@@ -34,6 +34,7 @@ from taskflow.protocol import (
     AttemptChanged,
     BreakerChanged,
     DaemonStats,
+    ErrorCode,
     ReloadInfo,
     RunChanged,
     StatusInfo,
@@ -245,9 +246,6 @@ class Daemon:
         engine = self.engine
         spec = engine.tasks.get(name)
         if spec is None:
-            from taskflow.daemon.server import RequestError
-            from taskflow.protocol import ErrorCode
-
             raise RequestError(ErrorCode.NOT_FOUND, f"no task named {name!r}")
         status = engine.status.get(name)
         last = engine.last_runs.get(name)

@@ -219,11 +219,15 @@ class RequestHandler:
         if run is None:
             raise RequestError(ErrorCode.NOT_FOUND, f"no run {request.run_id}")
         attempts = await store.attempts(run.id)
-        if not attempts:
+
+        def empty(number: int, eof: bool) -> LogChunk:
             return LogChunk(
-                run_id=run.id, attempt=0, stream=request.stream, data=b"", offset=request.offset,
-                next_offset=request.offset, eof=run.state.terminal,
+                run_id=run.id, attempt=number, stream=request.stream, data=b"",
+                offset=request.offset, next_offset=request.offset, eof=eof,
             )
+
+        if not attempts:
+            return empty(0, run.state.terminal)
         if request.attempt is None:
             attempt = attempts[-1]
         else:
@@ -231,20 +235,17 @@ class RequestHandler:
             if not matches:
                 raise RequestError(ErrorCode.NOT_FOUND, f"run {run.id} has no attempt {request.attempt}")
             attempt = matches[0]
-        if not attempt.output_dir:
-            return LogChunk(
-                run_id=run.id, attempt=attempt.number, stream=request.stream, data=b"",
-                offset=request.offset, next_offset=request.offset, eof=attempt.finished_at is not None,
-            )
-        max_bytes = max(1, min(request.max_bytes, 512 * 1024))
         finished = attempt.finished_at is not None
+        if not attempt.output_dir:
+            return empty(attempt.number, finished)
+        max_bytes = max(1, min(request.max_bytes, 512 * 1024))
         data, next_offset, cut = await asyncio.to_thread(
             read_output, attempt.output_dir, request.stream, request.offset, max_bytes
         )
-        eof = finished and len(data) < max_bytes
         return LogChunk(
             run_id=run.id, attempt=attempt.number, stream=request.stream, data=data,
-            offset=request.offset, next_offset=next_offset, cut=cut, eof=eof,
+            offset=request.offset, next_offset=next_offset, cut=cut,
+            eof=finished and len(data) < max_bytes,
         )
 
     async def list_breakers(self, request: ListBreakers, peer: Peer):  # noqa: ANN201

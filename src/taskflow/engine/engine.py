@@ -17,8 +17,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-import msgspec
-
 from taskflow.engine import events
 from taskflow.engine.breakers import ServiceBoard
 from taskflow.engine.errors import EngineError
@@ -38,7 +36,6 @@ from taskflow.model import (
     RetryPolicy,
     Run,
     RunState,
-    ServiceSpec,
     TaskSet,
     TaskSpec,
     Trigger,
@@ -75,7 +72,6 @@ class TaskStatus:
     enabled: bool = True
     reason: str | None = None
     orphaned: bool = False
-    user_set: bool = False
 
 
 @dataclass
@@ -202,7 +198,7 @@ class Engine:
                     st = TaskStatus(enabled=False, reason=problem, orphaned=True)
             if name in self.user_state and not st.orphaned:
                 enabled, reason = self.user_state[name]
-                st = TaskStatus(enabled=enabled, reason=reason, user_set=True)
+                st = TaskStatus(enabled=enabled, reason=reason)
             status[name] = st
         self.status = status
         self.timer.reload()
@@ -234,7 +230,7 @@ class Engine:
         reason = None if enabled else (reason or f"disabled by {by or 'unknown'}")
         await self.store.set_task_state(name, enabled, reason, by)
         self.user_state[name] = (enabled, reason)
-        self.status[name] = TaskStatus(enabled=enabled, reason=reason, user_set=True)
+        self.status[name] = TaskStatus(enabled=enabled, reason=reason)
         self.bus.publish(events.TASKS, name)
         return self.status[name]
 
@@ -370,18 +366,18 @@ class Engine:
             raise EngineError("conflict", f"run {run_id} already ended {run.state}")
         now = time.time()
         transitions, to_kill = self.scheduler.cancel(run_id, now)
+        by = f"cancelled by {requested_by or 'unknown'}"
         for rid in to_kill:
             victim = self.active.get(rid)
             if victim is not None:
                 victim.cancel_requested = True
-                victim.run.message = f"cancelled by {requested_by or 'unknown'}"
+                victim.run.message = by
                 if victim.handle is not None:
                     victim.handle.cancel()
-        for t in transitions:
-            if t.state is RunState.CANCELLED and t.message is None:
-                transitions[transitions.index(t)] = t._replace(
-                    message=f"cancelled by {requested_by or 'unknown'}"
-                )
+        transitions = [
+            t._replace(message=by) if t.state is RunState.CANCELLED and t.message is None else t
+            for t in transitions
+        ]
         self._apply(transitions, now)
         self._wake.set()
         return active.run
@@ -439,7 +435,7 @@ class Engine:
         params = self._effective_params(active)
         problem = user_problem(spec.user, python=spec.kind == "python") if spec.user else None
         if problem is None and spec.kind == "python":
-            problem = self.python.start_problem(spec, params)
+            problem = self.python.param_problem(spec, params)
         if problem is not None:
             outcome = AttemptOutcome(
                 exit_code=None,
@@ -478,7 +474,7 @@ class Engine:
 
     async def _watch(self, active: ActiveRun, handle: RunningAttempt, attempt: Attempt) -> None:
         outcome = await handle.wait()
-        if self._stopping and outcome is None:
+        if outcome is None:  # detached: the daemon is stopping and leaves it running
             return
         self._complete_attempt(active, attempt, outcome)
 
@@ -668,10 +664,3 @@ class Engine:
     @property
     def busy(self) -> int:
         return self.scheduler.running
-
-    def services(self) -> dict[str, ServiceSpec]:
-        return dict(self.taskset.services)
-
-    def snapshot_run(self, run_id: str) -> Run | None:
-        active = self.active.get(run_id)
-        return msgspec.structs.replace(active.run) if active else None

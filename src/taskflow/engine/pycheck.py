@@ -51,6 +51,3 @@ class PythonChecks:
         except ParamError as exc:
             return str(exc)
         return None
-
-    def start_problem(self, spec: TaskSpec, params: dict[str, Any]) -> str | None:
-        return self.param_problem(spec, params)

@@ -14,12 +14,14 @@ import time
 from collections import defaultdict
 from typing import TYPE_CHECKING
 
+# engine.py imports this module only inside Engine.start, so this is no import cycle.
+from taskflow.engine.engine import ActiveRun, _dt
 from taskflow.engine.executor import AttemptOutcome, RunningAttempt
 from taskflow.engine.runtree import PlannedRun, decode_spec, to_sched_runs
 from taskflow.model import Attempt, Run, RunState, TaskSpec
 
 if TYPE_CHECKING:
-    from taskflow.engine.engine import ActiveRun, Engine
+    from taskflow.engine.engine import Engine
 
 log = logging.getLogger(__name__)
 
@@ -52,8 +54,6 @@ async def reconcile_runs(engine: Engine) -> dict[str, int]:
         outcomes: list[tuple[ActiveRun, Attempt, AttemptOutcome]] = []
         watch: list[tuple[ActiveRun, RunningAttempt, Attempt]] = []
         interrupted: list[ActiveRun] = []
-        from taskflow.engine.engine import ActiveRun
-
         for p in planned:
             run = p.run
             if run.state is RunState.BLOCKED:
@@ -104,8 +104,6 @@ async def reconcile_runs(engine: Engine) -> dict[str, int]:
 
 
 def _interrupt(engine: Engine, active: ActiveRun, now: float) -> None:
-    from taskflow.engine.engine import _dt
-
     message = "the daemon stopped while this run was in flight and its outcome could not be recovered"
     attempt = active.attempt
     if attempt is not None and attempt.finished_at is None:
