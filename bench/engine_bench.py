@@ -95,11 +95,12 @@ async def bench_engine(n: int, workers: int, root: Path, commit_window: float = 
 _TSP_OUTPUTS: list[str] = []
 
 
-def bench_tsp(n: int, workers: int) -> float | None:
+def bench_tsp(n: int, workers: int, where: str) -> float | None:
     tsp = shutil.which("tsp") or shutil.which("ts")
     if tsp is None:
         return None
-    outdir = tempfile.mkdtemp(prefix="tsp-bench-")  # tsp keeps each job's output in $TMPDIR
+    # tsp keeps each job's output in $TMPDIR: the same filesystem as the engine's output.
+    outdir = tempfile.mkdtemp(prefix="tsp-bench-", dir=where)
     _TSP_OUTPUTS.append(outdir)
     env = {
         **os.environ,
@@ -132,6 +133,9 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--dir", default=tempfile.gettempdir(), help="filesystem for state and output")
     parser.add_argument("--no-tsp", action="store_true")
+    parser.add_argument(
+        "--engine-only", action="store_true", help="run only the engine (for perf record / py-spy)"
+    )
     parser.add_argument("--commit-window", type=float, default=0.0, help="store group-commit window, seconds")
     args = parser.parse_args()
     print(f"$ {' '.join([Path(sys.executable).name, *sys.argv])}")
@@ -139,12 +143,18 @@ def main() -> None:
 
     raw, aio, eng, tsp = [], [], [], []
     scratch = Path(tempfile.mkdtemp(prefix="taskflow-engine-bench-", dir=args.dir))
+    if args.engine_only:
+        for i in range(args.repeat):
+            e = asyncio.run(bench_engine(args.n, args.workers, scratch / f"run{i}", args.commit_window))
+            print(f"  repeat {i + 1}: engine {args.n / e['wall']:.0f}/s, {e['cpu'] / args.n * 1e6:.0f} us CPU per task")
+        shutil.rmtree(scratch, ignore_errors=True)
+        return
     for i in range(args.repeat):
         raw.append(args.n / bench_raw(args.n, args.workers)[0])
         aio.append(args.n / asyncio.run(bench_asyncio(args.n, args.workers))[0])
         e = asyncio.run(bench_engine(args.n, args.workers, scratch / f"run{i}", args.commit_window))
         eng.append(e)
-        t = None if args.no_tsp else bench_tsp(args.n, args.workers)
+        t = None if args.no_tsp else bench_tsp(args.n, args.workers, args.dir)
         if t is not None:
             tsp.append(args.n / t)
         print(
