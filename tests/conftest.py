@@ -1,6 +1,9 @@
-"""Suite-wide settings. Area fixtures live in each area's own conftest.py."""
+"""Suite-wide settings. Area fixtures live in each area's own conftest.py; the real daemon
+they share is ``daemon_process.DaemonProcess`` (this folder is put on ``sys.path`` for it)."""
 
 import os
+import sys
+from pathlib import Path
 
 from hypothesis import HealthCheck, settings
 
@@ -14,4 +17,5 @@ settings.register_profile(
     derandomize=bool(os.environ.get("CI")),
 )
 settings.load_profile("default")
+sys.path.insert(0, str(Path(__file__).parent))
 os.environ.setdefault("TZ", "UTC")

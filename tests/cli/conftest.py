@@ -9,16 +9,14 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
+from daemon_process import DaemonProcess
 
 TASKS = """
 [tasks.hello]
@@ -64,13 +62,6 @@ class Result:
         return json.loads(self.out)
 
 
-@dataclass
-class Daemon:
-    socket: str
-    state_dir: Path
-    process: subprocess.Popen[bytes]
-
-
 def taskflow(*args: str, socket: str | None = None, timeout: float = 60,
              env: dict[str, str] | None = None) -> Result:
     """Run the CLI as a subprocess; fail the test on any traceback."""
@@ -86,54 +77,23 @@ def taskflow(*args: str, socket: str | None = None, timeout: float = 60,
     return Result(done.returncode, done.stdout, done.stderr)
 
 
-def _answers(socket: str) -> bool:
-    from taskflow.client import Client, ClientError
-    from taskflow.protocol import Health
-
-    try:
-        with Client.connect(socket, timeout=2.0) as client:
-            return client.call(Health()).ok
-    except ClientError:
-        return False
-
-
 @pytest.fixture(scope="session")
-def daemon(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Daemon]:
-    root = tmp_path_factory.mktemp("cli-daemon")
-    tasks = root / "tasks"
-    tasks.mkdir()
-    (tasks / "cli.toml").write_text(TASKS)
-    config = root / "taskflow.toml"
+def daemon(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DaemonProcess]:
+    proc = DaemonProcess(tmp_path_factory.mktemp("cli-daemon"), prefix="tf-cli")
+    proc.write_tasks(TASKS, "cli.toml")
+    config = proc.workdir / "taskflow.toml"
     config.write_text('on_stop = "stop"\nstop_grace = 2.0\n')
-    socket = f"/tmp/tf-cli-{uuid.uuid4().hex[:10]}.sock"
-    log = open(root / "daemon.log", "wb")  # noqa: SIM115
-    process = subprocess.Popen(
-        [sys.executable, "-m", "taskflow.daemon.main", "--config", str(config),
-         "--state-dir", str(root / "state"), "--socket", socket, "--tasks", str(tasks)],
-        stdout=log, stderr=log, start_new_session=True,
-    )
-    deadline = time.monotonic() + START_TIMEOUT
-    while not _answers(socket):
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            log.close()
-            pytest.fail(f"taskflowd did not start:\n{(root / 'daemon.log').read_text()[-3000:]}")
-        time.sleep(0.1)
+    proc.extra_args = ["--config", str(config)]
     try:
-        yield Daemon(socket, root, process)
+        proc.start(timeout=START_TIMEOUT)
+        yield proc
+        proc.stop(timeout=20)
     finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()
-        Path(socket).unlink(missing_ok=True)
+        proc.cleanup()
 
 
 @pytest.fixture
-def tf(daemon: Daemon):  # noqa: ANN201 - a callable
+def tf(daemon: DaemonProcess):  # noqa: ANN201 - a callable
     """``tf("ls", "--json")``: the CLI against the test daemon."""
 
     def call(*args: str, timeout: float = 60) -> Result:

@@ -19,12 +19,12 @@ def test_status_json_has_version_pid_and_workers(tf, daemon) -> None:  # noqa: A
     result = tf("status", "--json")
     assert result.code == 0, result
     info = result.json()
-    assert info["pid"] == daemon.process.pid
+    assert info["pid"] == daemon.proc.pid
     assert info["version"]
     assert info["workers_max"] >= 1 and info["workers_busy"] >= 0
     assert info["started_at"].endswith("Z")
     human = tf("status")
-    assert human.code == 0 and f"pid {daemon.process.pid}" in human.out
+    assert human.code == 0 and f"pid {daemon.proc.pid}" in human.out
 
 
 def test_health_exits_0_on_a_healthy_daemon(tf) -> None:  # noqa: ANN001
@@ -49,7 +49,7 @@ def test_status_json_imports_neither_asyncio_textual_nor_rich(daemon) -> None:  
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
                           timeout=60, env={**os.environ, "NO_COLOR": "1"})
     assert "HEAVY [] CODE 0" in done.stderr, done.stderr
-    assert json.loads(done.stdout)["pid"] == daemon.process.pid
+    assert json.loads(done.stdout)["pid"] == daemon.proc.pid
 
 
 def test_breakers_trip_reset_and_list(tf) -> None:  # noqa: ANN001
