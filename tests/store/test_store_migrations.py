@@ -62,6 +62,8 @@ async def test_old_file_is_upgraded_in_place_keeping_its_data(tmp_path: Path) ->
     with sqlite3.connect(path) as conn:
         assert conn.execute("SELECT host FROM runs WHERE id = ?", (run_id,)).fetchone()[0] == "legacy"
         assert conn.execute("SELECT note FROM notes").fetchone()[0] == "from v2 nightly"
+        # Audit retention's index arrives with the upgrade.
+        assert conn.execute("SELECT count(*) FROM sqlite_master WHERE name = 'audit_at'").fetchone()[0] == 1
 
 
 async def test_failed_step_leaves_the_file_at_its_last_whole_version(tmp_path: Path) -> None:

@@ -64,6 +64,24 @@ def test_every_error_is_reported(tmp_path: Path):
     assert str(caught.value).count("\n") == 4
 
 
+def test_audit_retention_is_its_own_long_setting(tmp_path: Path):
+    path = tmp_path / "taskflow.toml"
+    path.write_text("[retention]\ndays = 7\n")
+    assert load_config(path).retention == RetentionConfig(days=7.0, audit_days=365.0)
+    path.write_text('[retention]\naudit_days = "90d"\n')
+    assert load_config(path).retention == RetentionConfig(audit_days=90.0)
+    path.write_text("[retention]\naudit_days = false\n")
+    assert load_config(path).retention.audit_days is None
+    path.write_text("[retention]\naudit_days = 0\n")
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    assert [str(e) for e in caught.value.errors] == [
+        f"{path}: retention.audit_days: must be greater than 0, got 0"]
+    path.write_text('[retention]\naudit_days = "-1d"\n')
+    with pytest.raises(ConfigError, match=r"retention\.audit_days: "):
+        load_config(path)
+
+
 def test_min_workers_above_max(tmp_path: Path):
     path = tmp_path / "taskflow.toml"
     path.write_text("max_workers = 2\nmin_workers = 3\n")

@@ -306,13 +306,15 @@ class Daemon:
                 self.notifier.status(self._status_line())
 
     async def _retention(self) -> None:
-        """Prune old runs and their output hourly (and shortly after start)."""
+        """Prune old runs with their output, and old audit entries, hourly (and shortly after start)."""
         await asyncio.sleep(60)
         while True:
             try:
                 pruned = await self.store.prune(self.config.retention, outputs_under=self.state_dir / "output")
-                if pruned:
-                    log.info("retention pruned %d runs", pruned)
+                if pruned.roots or pruned.audit_entries:
+                    log.info(
+                        "retention pruned %d run trees and %d audit entries", pruned.roots, pruned.audit_entries
+                    )
             except Exception:
                 log.exception("retention failed; will try again")
             await asyncio.sleep(3600)

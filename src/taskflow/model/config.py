@@ -11,10 +11,13 @@ from taskflow.model.spec import BreakerSettings
 
 class RetentionConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """Finished runs older than ``days`` or beyond the newest ``per_task`` of their task are
-    pruned with their output. ``None`` keeps them."""
+    pruned with their output; audit entries older than ``audit_days`` are pruned too.
+    ``None`` keeps them."""
 
     days: float | None = 30.0
     per_task: int | None = 1000
+    # The audit table is the security record: kept long, and apart from run history.
+    audit_days: float | None = 365.0
 
 
 class DaemonConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):

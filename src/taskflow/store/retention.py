@@ -1,9 +1,15 @@
-"""Retention: forget old finished run trees and delete their output.
+"""Retention: forget old finished run trees (with their output) and old audit entries.
 
 Only whole root trees go, and only when every run in them is terminal, so history never
 shows a half tree and crash recovery never loses a run it must reconcile. Rows are deleted
 through the writer (one transaction); output directories are removed afterwards in a
 thread, so a slow disk never stalls the event loop.
+
+Audit entries go by age alone (``audit_days``, independent of run retention: they are the
+security record), in chunks of ``AUDIT_CHUNK`` rows per transaction, so a first sweep over
+years of entries never holds the writer for long. Deleting rows never frees their ids: the
+table is ``AUTOINCREMENT``, so ``sqlite_sequence`` remembers the highest id even when every
+row is gone.
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ import os
 import shutil
 from collections.abc import Callable, Iterable
 from datetime import datetime
+from typing import NamedTuple
 
 from taskflow.model import RetentionConfig, TERMINAL_STATES
 from taskflow.store.readers import ReaderPool
@@ -41,6 +48,18 @@ DELETE_TREE_ATTEMPTS = (
 )
 DELETE_TREE_RUNS = f"DELETE FROM runs WHERE root_id = ?1 AND {_STILL_DEAD}"
 _CHUNK = 400  # well under SQLite's bound-parameter limit
+
+# Oldest first along the `audit_at` index, so each chunk is a short range scan.
+_OLD_AUDIT = "SELECT id FROM audit WHERE at < ?1 ORDER BY at, id LIMIT ?2"
+DELETE_AUDIT = "DELETE FROM audit WHERE id = ?1"
+AUDIT_CHUNK = 2000  # rows per transaction: a few milliseconds of the writer's time
+
+
+class Pruned(NamedTuple):
+    """What one retention sweep deleted."""
+
+    roots: int  # root runs, each with its whole tree
+    audit_entries: int
 
 
 async def prunable_roots(
@@ -73,6 +92,24 @@ def tree_deletes(root_ids: Iterable[str]) -> list[Write]:
     writes: list[Write] = [(DELETE_TREE_ATTEMPTS, root, (root,)) for root in root_ids]
     writes += [(DELETE_TREE_RUNS, root, (root,)) for root in root_ids]
     return writes
+
+
+def audit_cutoff(retention: RetentionConfig, now: datetime) -> float | None:
+    """Unix time before which audit entries go; ``None`` when they are kept forever."""
+    if retention.audit_days is None:
+        return None
+    return to_ts(now) - retention.audit_days * 86400.0
+
+
+async def old_audit_ids(db: ReaderPool, cutoff: float) -> list[int]:
+    """Ids of up to ``AUDIT_CHUNK`` audit entries written before ``cutoff``, oldest first."""
+    rows = await db.fetchall(_OLD_AUDIT, (cutoff, AUDIT_CHUNK))
+    return [row[0] for row in rows]
+
+
+def audit_deletes(ids: Iterable[int]) -> list[Write]:
+    """The writer rows that delete these audit entries."""
+    return [(DELETE_AUDIT, audit_id, (audit_id,)) for audit_id in ids]
 
 
 async def remove_output(dirs: list[str], under: str | None) -> None:

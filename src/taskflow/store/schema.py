@@ -109,7 +109,11 @@ _V1 = (
     "CREATE TABLE meta (key TEXT PRIMARY KEY NOT NULL, value TEXT)",
 )
 
-MIGRATIONS: tuple[Migration, ...] = (Migration("initial schema", _V1),)
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration("initial schema", _V1),
+    # Audit retention deletes by age; without this every sweep would scan the whole table.
+    Migration("index audit entries by time", ("CREATE INDEX audit_at ON audit (at)",)),
+)
 
 
 def prepare_database(path: str, migrations: Sequence[Migration] = MIGRATIONS) -> int:

@@ -31,6 +31,7 @@ from taskflow.store import queries
 from taskflow.store import retention as _retention
 from taskflow.store.errors import StoreError
 from taskflow.store.readers import ReaderPool
+from taskflow.store.retention import Pruned
 from taskflow.store.rows import (
     INSERT_AUDIT,
     UPSERT_ATTEMPT,
@@ -255,13 +256,20 @@ class Store:
         now: datetime | None = None,
         *,
         outputs_under: str | os.PathLike[str] | None = None,
-    ) -> int:
-        """Delete finished root trees past retention and their output; return how many roots.
+    ) -> Pruned:
+        """Delete finished root trees past retention with their output, and audit entries
+        older than ``retention.audit_days``; return how many of each.
 
         ``outputs_under`` (the daemon's output folder) limits which directories may be
         removed, so a damaged row can never point ``rmtree`` somewhere else.
         """
         now = now or datetime.now(UTC)
+        roots = await self._prune_trees(retention, now, outputs_under)
+        return Pruned(roots=roots, audit_entries=await self._prune_audit(retention, now))
+
+    async def _prune_trees(
+        self, retention: RetentionConfig, now: datetime, outputs_under: str | os.PathLike[str] | None
+    ) -> int:
         roots = await _retention.prunable_roots(self._readers, retention, now)
         if not roots:
             return 0
@@ -271,3 +279,17 @@ class Store:
         under = None if outputs_under is None else os.fspath(outputs_under)
         await _retention.remove_output(dirs, under)
         return len(roots)
+
+    async def _prune_audit(self, retention: RetentionConfig, now: datetime) -> int:
+        """One transaction per chunk, so other writes get the writer in between."""
+        cutoff = _retention.audit_cutoff(retention, now)
+        if cutoff is None:
+            return 0
+        pruned = 0
+        while True:
+            ids = await _retention.old_audit_ids(self._readers, cutoff)
+            if ids:
+                await self._writer.submit(_retention.audit_deletes(ids))
+            pruned += len(ids)
+            if len(ids) < _retention.AUDIT_CHUNK:
+                return pruned

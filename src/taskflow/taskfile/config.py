@@ -83,29 +83,37 @@ def _as_keys(value: Any, path: str, problems: Problems) -> Any:
     return dict(table) if ok else INVALID
 
 
+_RETENTION_KEYS = ("days", "per_task", "audit_days")
+
+
 def _as_retention(value: Any, path: str, problems: Problems) -> Any:
-    """``days`` (a number, or a duration like ``"30d"``) and ``per_task``; ``false`` keeps all."""
+    """``days`` and ``audit_days`` (a number, or a duration like ``"30d"``) and ``per_task``;
+    ``false`` keeps all."""
     table = f.as_table(value, path, problems)
     if table is INVALID:
         return INVALID
-    problems.unknown_keys(path, table, ("days", "per_task"))
+    problems.unknown_keys(path, table, _RETENTION_KEYS)
     fields: dict[str, Any] = {}
-    if "days" in table:
-        days, days_path = table["days"], child_path(path, "days")
-        if days is False:
-            fields["days"] = None
-        elif isinstance(days, str):
-            seconds = f.as_duration(days, days_path, problems, positive=True)
-            fields["days"] = INVALID if seconds is INVALID else seconds / 86400
-        else:
-            fields["days"] = f.as_number(days, days_path, problems, low=0.0, low_open=True)
+    for key in ("days", "audit_days"):
+        if key in table:
+            fields[key] = _as_days(table[key], child_path(path, key), problems)
     if "per_task" in table:
         per_task = table["per_task"]
         fields["per_task"] = None if per_task is False else f.as_int(
             per_task, child_path(path, "per_task"), problems, low=1)
-    if any(v is INVALID for v in fields.values()) or set(table) - {"days", "per_task"}:
+    if any(v is INVALID for v in fields.values()) or set(table) - set(_RETENTION_KEYS):
         return INVALID
     return RetentionConfig(**fields)
+
+
+def _as_days(value: Any, path: str, problems: Problems) -> Any:
+    """A positive age in days: a number, a duration like ``"30d"``, or ``false`` for forever."""
+    if value is False:
+        return None
+    if isinstance(value, str):
+        seconds = f.as_duration(value, path, problems, positive=True)
+        return INVALID if seconds is INVALID else seconds / 86400
+    return f.as_number(value, path, problems, low=0.0, low_open=True)
 
 
 def _converted_to(kind: Any) -> Callable[[Any, str, Problems], Any]:
