@@ -144,3 +144,26 @@ async def test_module_that_exits_or_raises_at_import_orphans_only_its_task(make_
     assert h.engine.status["exits"].orphaned and "SystemExit" in h.engine.status["exits"].reason
     assert h.engine.status["raises"].orphaned and "no db" in h.engine.status["raises"].reason
     assert (await h.wait((await h.engine.trigger("fine")).id)).run.state == "succeeded"
+
+
+async def test_module_that_kills_or_hangs_its_importer_orphans_only_its_task(make_engine):
+    """Modules are imported in a probe process first: ``os._exit`` or an endless import at
+    module level orphans the task and never reaches the engine's own process."""
+    import sys
+
+    h = await make_engine(
+        '[tasks.killer]\npython = "killer:f"\n[tasks.stuck]\npython = "stuck:f"\n'
+        '[tasks.fine]\npython = "finemod:f"\n',
+        files={
+            "killer.py": "import os\nos._exit(7)\n",
+            "stuck.py": "import time\nwhile True:\n    time.sleep(0.1)\n",
+            "finemod.py": "import taskflow\nprint('chatty at import')\n\n@taskflow.task\ndef f() -> str:\n    return 'ok'\n",
+        },
+        import_timeout=2.0,
+    )
+    killer, stuck = h.engine.status["killer"], h.engine.status["stuck"]
+    assert killer.orphaned and "ended the process (exit status 7)" in killer.reason
+    assert stuck.orphaned and "did not finish within 2s" in stuck.reason
+    assert "killer" not in sys.modules and "stuck" not in sys.modules
+    tree = await h.wait((await h.engine.trigger("fine")).id)
+    assert tree.run.state == "succeeded" and tree.run.result == "ok"

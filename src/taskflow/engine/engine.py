@@ -24,6 +24,7 @@ from taskflow.engine.events import EventBus
 from taskflow.engine.executor import AttemptOutcome, ProcessExecutor, RunningAttempt
 from taskflow.engine.hooks import apply_post_run, apply_pre_run
 from taskflow.engine.pycheck import PythonChecks
+from taskflow.pytask.probe import IMPORT_TIMEOUT
 from taskflow.engine.retry import retry_delay, should_retry
 from taskflow.engine.runtree import PlannedRun, decode_spec, plan_run_tree, to_sched_runs
 from taskflow.engine.scheduler import Scheduler, Transition
@@ -82,6 +83,7 @@ class EngineSettings:
     pools: dict[str, int] = field(default_factory=dict)
     breaker: BreakerSettings = field(default_factory=BreakerSettings)
     python_path: list[str] = field(default_factory=list)
+    import_timeout: float = IMPORT_TIMEOUT  # seconds a task module may take to import (probe)
 
 
 class Engine:
@@ -131,7 +133,8 @@ class Engine:
         self.user_state = await self.store.task_states()
         self.board.restore(await self.store.breakers())
         self.last_runs = await self.store.last_runs_by_task()
-        self.update_tasks(taskset or self.taskset)
+        taskset = taskset or self.taskset
+        self.update_tasks(taskset, await asyncio.to_thread(self.check_python, taskset))
         await reconcile_runs(self)
         self._pump_task = asyncio.create_task(self._pump(), name="taskflow-pump")
         await self.timer.start()
@@ -173,10 +176,12 @@ class Engine:
     def check_python(self, taskset: TaskSet) -> PythonChecks:
         """Resolve every Python task of ``taskset`` into a fresh ``PythonChecks``.
 
-        Imports user modules, so the daemon calls it in a worker thread on reload and hands
-        the result to ``update_tasks``: a slow task module then does not stall the loop.
+        Imports user modules (after a probe in a child process), so it runs in a worker thread
+        at start and on reload and hands the result to ``update_tasks``: a slow task module
+        then does not stall the loop.
         """
         checks = PythonChecks(self.settings.python_path)
+        checks.prime(taskset.tasks.values(), self.settings.import_timeout)
         for spec in taskset.tasks.values():
             if spec.kind == "python":
                 checks.resolve_problem(spec)

@@ -3,15 +3,18 @@
 A function that cannot be resolved makes its task *orphaned* (disabled with the reason);
 params that do not fit are a ``config`` failure before any process starts. Resolutions are
 cached; a reload builds a new ``PythonChecks`` (and re-imports modules whose files changed).
+``prime`` imports every module in a child process first (``taskflow.pytask.probe``), so a
+module that crashes, exits or hangs at import orphans its tasks instead of taking the daemon.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 from taskflow.model import TaskSpec
+from taskflow.pytask.probe import IMPORT_TIMEOUT, probe
 from taskflow.pytask.resolve import ParamError, ResolveError, check_params, resolve
 
 
@@ -25,6 +28,19 @@ class PythonChecks:
         if spec.source and spec.source != "exec":
             paths.append(str(Path(spec.source).resolve().parent))
         return paths + self.python_path
+
+    def prime(self, specs: Iterable[TaskSpec], timeout: float = IMPORT_TIMEOUT) -> None:
+        """Probe the modules of all Python tasks not resolved yet, in one child process; the
+        ones that fail there are never imported here."""
+        todo: dict[tuple[str, tuple[str, ...]], tuple[str, str | None]] = {}
+        for spec in specs:
+            if spec.kind == "python" and spec.python and (spec.python, spec.source) not in self._cache:
+                todo[(spec.python, tuple(self._search_paths(spec)))] = (spec.python, spec.source)
+        if not todo:
+            return
+        for ref, problem in probe(list(todo), timeout).items():
+            if problem is not None:
+                self._cache[todo[ref]] = problem
 
     def _resolve(self, spec: TaskSpec) -> Callable[..., Any] | str:
         assert spec.python is not None
