@@ -47,6 +47,7 @@ from taskflow.protocol import (
     TripBreaker,
 )
 from taskflow.protocol.requests import MUTATING_REQUESTS
+from taskflow.store import StoreError
 
 if TYPE_CHECKING:
     from taskflow.daemon.app import Daemon
@@ -123,6 +124,8 @@ class RequestHandler:
             return await route(request, peer)
         except EngineError as exc:
             raise RequestError(ErrorCode(exc.code), exc.message) from None
+        except StoreError as exc:  # the state database refuses writes: disk full, I/O error
+            raise RequestError(ErrorCode.UNAVAILABLE, str(exc)) from None
 
     def _authorize(self, request: Request[Any], peer: Peer) -> None:
         action = _snake(type(request).__name__)
@@ -154,6 +157,8 @@ class RequestHandler:
         )
         try:
             await self.daemon.store.append_audit(entry)
+        except StoreError as exc:  # already one sentence (disk full, ...); the store logged it too
+            log.error("could not write the audit entry for %s by %s: %s", entry.action, entry.user, exc)
         except Exception:
             log.exception("could not write the audit entry for %s by %s", entry.action, entry.user)
 

@@ -29,7 +29,7 @@ class ErrorCode(enum.StrEnum):
     NOT_FOUND = "not_found"  # no such task, run or service
     FORBIDDEN = "forbidden"  # the caller's role may not do this
     CONFLICT = "conflict"  # e.g. the task is disabled, the run already finished
-    UNAVAILABLE = "unavailable"  # the daemon is starting or stopping
+    UNAVAILABLE = "unavailable"  # the daemon is stopping, or its state database refuses writes
     INTERNAL = "internal"  # a daemon bug; logged there
     PROTOCOL = "protocol"  # broken framing, bad message, version mismatch: connection closes
 
