@@ -2,7 +2,7 @@
 
 Each test presses keys in the headless app and then asks the daemon itself (through the
 blocking CLI client, on its own connection) whether the run started, the run was
-cancelled, the task was disabled or the breaker was reset.
+cancelled, the task was disabled (with the reason typed) or the breaker was reset.
 """
 
 from __future__ import annotations
@@ -24,15 +24,18 @@ from taskflow.client.aio import ConnectionState
 from taskflow.model import BreakerStatus, RunState
 from taskflow.protocol import (
     Health,
+    ListAudit,
     ListBreakers,
     ListRuns,
     ListTasks,
     ShowRun,
+    TaskInfo,
     TriggerTask,
     TripBreaker,
 )
 from taskflow.tui import TaskflowApp
 from taskflow.tui.screens.confirm import ConfirmScreen
+from taskflow.tui.screens.disable import DEFAULT_REASON, DisableScreen
 from taskflow.tui.widgets import LogPane, RunTreeView, TaskTree
 
 TASKS = """
@@ -138,21 +141,75 @@ async def test_enter_triggers_a_run(daemon: Daemon) -> None:
         tree.focus()
         tree.move_cursor(tree._index[runs[0].id])
         logs = app.screen.query_one(LogPane)
-        await until(lambda: any("[bold]not markup[/bold]" in line for line in logs.output.lines), "hello's output")
-        assert any(line.startswith("▌ oops") for line in logs.output.lines)  # stderr, marked
+        await until(lambda: any("[bold]not markup[/bold]" in line for line in logs.output.lines), "hello's stdout")
+        await until(lambda: any(line.startswith("▌ oops") for line in logs.output.lines), "its stderr, marked")
 
 
-async def test_e_disables_a_task(daemon: Daemon) -> None:
+def task_info(daemon: Daemon, name: str) -> TaskInfo:
+    return next(t for t in daemon.call(ListTasks()) if t.name == name)
+
+
+async def test_e_asks_why_and_disables_with_that_reason(daemon: Daemon) -> None:
+    reason = "db migration in progress, ask @ana"
+    app = live_app(daemon)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await select_task(app, pilot, "hello")
+        await pilot.press("e")
+        await until(lambda: isinstance(app.screen, DisableScreen), "the reason prompt")
+        await pilot.press(*reason)
+        await pilot.press("enter")
+        await until(lambda: not task_info(daemon, "hello").enabled, "hello to be disabled in the daemon")
+        assert task_info(daemon, "hello").disabled_reason == reason
+        audit = daemon.call(ListAudit())
+        assert any(e.action == "disable_task" and e.args.get("reason") == reason for e in audit)
+        await until(lambda: app.world.tasks["hello"].disabled_reason == reason, "the TUI to show the reason")
+        # Enabling again is one key press: no prompt.
+        await pilot.press("e")
+        await until(lambda: task_info(daemon, "hello").enabled, "hello to be enabled again")
+        assert not isinstance(app.screen, DisableScreen)
+
+
+async def test_escape_in_the_reason_prompt_disables_nothing(daemon: Daemon) -> None:
+    app = live_app(daemon)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await select_task(app, pilot, "hello")
+        await pilot.press("e")
+        await until(lambda: isinstance(app.screen, DisableScreen), "the reason prompt")
+        await pilot.press(*"never mind", "escape")
+        await until(lambda: not isinstance(app.screen, DisableScreen), "the prompt to close")
+        await pilot.pause(0.3)
+        assert task_info(daemon, "hello").enabled
+        assert not any(e.action == "disable_task" for e in daemon.call(ListAudit()))
+
+
+async def test_an_empty_reason_disables_with_the_default(daemon: Daemon) -> None:
     app = live_app(daemon)
     async with app.run_test(size=(120, 36)) as pilot:
         await select_task(app, pilot, "hello")
         await pilot.press("e")
+        await until(lambda: isinstance(app.screen, DisableScreen), "the reason prompt")
+        await pilot.press("enter")
+        await until(lambda: not task_info(daemon, "hello").enabled, "hello to be disabled in the daemon")
+        assert task_info(daemon, "hello").disabled_reason == DEFAULT_REASON
 
-        def disabled() -> bool:
-            return any(t.name == "hello" and not t.enabled for t in daemon.call(ListTasks()))
 
-        await until(disabled, "hello to be disabled in the daemon")
-        await until(lambda: not app.world.tasks["hello"].enabled, "the TUI to show hello disabled")
+async def test_marked_tasks_are_disabled_together_with_one_reason(daemon: Daemon) -> None:
+    reason = "maintenance window"
+    app = live_app(daemon)
+    async with app.run_test(size=(80, 24)) as pilot:
+        for name in ("hello", "sleepy"):
+            await select_task(app, pilot, name)
+            await pilot.press("x")
+        await pilot.press("e")
+        await until(lambda: isinstance(app.screen, DisableScreen), "the reason prompt")
+        assert "Disable 2 tasks?" in str(app.screen.query_one("#question").render())
+        await pilot.press(*reason, "enter")
+
+        def both_disabled() -> bool:
+            return all(not task_info(daemon, n).enabled for n in ("hello", "sleepy"))
+
+        await until(both_disabled, "both tasks to be disabled in the daemon")
+        assert {task_info(daemon, n).disabled_reason for n in ("hello", "sleepy")} == {reason}
 
 
 async def test_c_cancels_a_running_run_after_confirmation(daemon: Daemon) -> None:

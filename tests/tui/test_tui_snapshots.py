@@ -96,3 +96,10 @@ def test_high_contrast_theme(snap_compare, offline_app: AppFactory) -> None:
 
 def test_small_terminal_80x24(snap_compare, offline_app: AppFactory) -> None:
     assert snap_compare(offline_app(), press=["tab", "down", "_"], terminal_size=(80, 24), run_before=settle)
+
+
+def test_disable_reason_prompt_80x24(snap_compare, offline_app: AppFactory) -> None:
+    # e on an enabled task (deploy, under the cursor) asks why. No "_" pause key here: the
+    # prompt's input would type it. The input's cursor is steady because the app runs
+    # without live timers (live_clock=False), so the frame is deterministic.
+    assert snap_compare(offline_app(), press=["e"], terminal_size=(80, 24), run_before=settle)

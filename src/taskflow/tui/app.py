@@ -79,7 +79,8 @@ class TaskflowApp(App[int]):
         live_clock: bool = True,
     ) -> None:
         """``snapshot`` shows fixed data without a daemon (tests, screenshots);
-        ``live_clock=False`` stops the ticking timers so frames are deterministic."""
+        ``live_clock=False`` stops the ticking timers (and the dialogs' blinking cursor) so
+        frames are deterministic."""
         super().__init__()
         self.socket_path = socket_path
         self.clock = clock

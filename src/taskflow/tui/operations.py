@@ -1,14 +1,14 @@
 """What the keys do to the daemon: rerun, cancel, toggle, trigger, trip and reset.
 
 Each operation checks the role first (a viewer gets one sentence, not a round trip that
-fails), asks for confirmation where the action is dangerous (the default answer is No), and
-reports the daemon's answer as one notification. Bulk forms act on every marked item.
+fails), asks for confirmation where the action is dangerous (the default answer is No) or
+for a reason where one is recorded (disabling), and reports the daemon's answer as one
+notification. Bulk forms act on every marked item.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
-
 
 from taskflow.protocol import (
     Cancel,
@@ -21,6 +21,7 @@ from taskflow.protocol import (
 )
 from taskflow.tui.bindings import viewer_reason
 from taskflow.tui.screens.confirm import ConfirmScreen
+from taskflow.tui.screens.disable import DisableScreen
 from taskflow.tui.screens.params import ParamsScreen
 
 if TYPE_CHECKING:
@@ -29,6 +30,10 @@ if TYPE_CHECKING:
 
 def _plural(count: int, noun: str) -> str:
     return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+def _names(names: list[str]) -> str:
+    return ", ".join(names[:3]) + (" …" if len(names) > 3 else "")
 
 
 class Operations:
@@ -94,24 +99,44 @@ class Operations:
     # -- tasks ----------------------------------------------------------------------------
 
     def toggle(self, names: list[str]) -> None:
+        """Flip each task: disabling asks why first (esc sends nothing); enabling does not ask."""
         if not names or not self._allowed():
             return
         tasks = [self.app.world.tasks[n] for n in names if n in self.app.world.tasks]
+        to_disable = [t.name for t in tasks if t.enabled]
+        to_enable = [t.name for t in tasks if not t.enabled]
 
-        async def work() -> None:
+        async def work(reason: str) -> None:
+            disabled: list[str] = []
+            enabled: list[str] = []
             for task in tasks:
-                request = EnableTask(name=task.name) if not task.enabled else DisableTask(name=task.name, reason="disabled from the TUI")
+                request = DisableTask(name=task.name, reason=reason) if task.enabled else EnableTask(name=task.name)
                 info = await self.app.request(request)
                 if info is not None:
                     self.app.apply_task(info)
-            if tasks:
-                verb = "Enabled" if not tasks[0].enabled else "Disabled"
-                self.app.notify(f"{verb} {', '.join(t.name for t in tasks[:3])}" + (" …" if len(tasks) > 3 else "") + ".")
+                    (disabled if task.enabled else enabled).append(task.name)
+            done = [f"Disabled {_names(disabled)} ({reason})"] if disabled else []
+            done += [f"Enabled {_names(enabled)}"] if enabled else []
+            if done:
+                # The reason is the operator's own text: shown as typed, never as markup.
+                self.app.notify("; ".join(done) + ".", markup=False)
 
-        if any(t.enabled for t in tasks) and len(tasks) > 1:
-            self._confirm_then(f"Toggle {_plural(len(tasks), 'task')}?", "Disabled tasks cannot run or fire on schedule.", work)
+        if not to_disable:
+            self.app.run_worker(work(""), group="operations")
+            return
+
+        def answered(reason: str | None) -> None:
+            if reason is not None:
+                self.app.run_worker(work(reason), group="operations")
+
+        if len(to_disable) == 1:
+            question, detail = f"Disable {to_disable[0]}?", ""
         else:
-            self.app.run_worker(work(), group="operations")
+            question, detail = f"Disable {_plural(len(to_disable), 'task')}?", _names(to_disable) + "."
+        if to_enable:
+            detail += f" Also enables {_names(to_enable)}."
+        detail += " Disabled tasks cannot run or fire on schedule."
+        self.app.push_screen(DisableScreen(question, detail.strip()), answered)
 
     def trigger(self, name: str) -> None:
         """Start a run of ``name``, first asking for params when its spec has any."""

@@ -2,25 +2,19 @@
 
 from __future__ import annotations
 
-from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
-from textual.widgets import Button, Static
+from textual.widgets import Button
+
+from taskflow.tui.screens.dialog import DialogScreen, question_label
 
 
-class ConfirmScreen(ModalScreen[bool]):
+class ConfirmScreen(DialogScreen[bool]):
     """Asks one question; enter on the focused No button, ``n`` or esc all decline."""
 
     DEFAULT_CSS = """
-    ConfirmScreen { align: center middle; }
-    ConfirmScreen > Vertical {
-        width: 64; max-width: 90%; height: auto; border: thick $error; background: $surface; padding: 1 2;
-    }
-    ConfirmScreen #question { margin-bottom: 1; }
-    ConfirmScreen Horizontal { height: auto; align-horizontal: right; }
-    ConfirmScreen Button { margin-left: 2; }
+    ConfirmScreen > Vertical { border: thick $error; }
     """
     BINDINGS = [
         Binding("y", "answer(True)", "Yes", id="taskflow.confirm.yes"),
@@ -35,10 +29,7 @@ class ConfirmScreen(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            text = Text(self.question, style="bold")
-            if self.detail:
-                text.append("\n" + self.detail, style="not bold")
-            yield Static(text, id="question")
+            yield question_label(self.question, self.detail)
             with Horizontal():
                 yield Button("No", id="no", variant="primary")
                 yield Button("Yes", id="yes", variant="error")

@@ -14,8 +14,9 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
+
+from taskflow.tui.screens.dialog import FormDialog
 
 
 def parse_value(raw: str, default: Any) -> Any:
@@ -39,21 +40,16 @@ def parse_pairs(raw: str) -> dict[str, str]:
     return pairs
 
 
-class ParamsScreen(ModalScreen[dict[str, Any] | None]):
+class ParamsScreen(FormDialog[dict[str, Any] | None]):
     """Returns the params to trigger with, or ``None`` when cancelled."""
 
     DEFAULT_CSS = """
-    ParamsScreen { align: center middle; }
-    ParamsScreen > Vertical {
-        width: 70; max-width: 95%; height: auto; max-height: 90%;
-        border: thick $primary; background: $surface; padding: 1 2;
-    }
+    ParamsScreen > Vertical { width: 70; max-width: 95%; }
     ParamsScreen Label { margin-top: 1; }
     ParamsScreen #error { color: $error; }
-    ParamsScreen Horizontal { height: auto; align-horizontal: right; margin-top: 1; }
-    ParamsScreen Button { margin-left: 2; }
     """
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="taskflow.params.cancel")]
+    SUBMIT = "run"
 
     def __init__(self, task: str, defaults: dict[str, Any]) -> None:
         super().__init__()
@@ -77,19 +73,7 @@ class ParamsScreen(ModalScreen[dict[str, Any] | None]):
     def on_mount(self) -> None:
         self.query(Input).first().focus()
 
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        self._submit()
-
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        if event.button.id == "run":
-            self._submit()
-        else:
-            self.dismiss(None)
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
-
-    def _submit(self) -> None:
+    def submit(self) -> None:
         params: dict[str, Any] = {}
         for field in self.query(Input):
             if field.id == "extra":

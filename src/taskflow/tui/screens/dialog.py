@@ -1,0 +1,67 @@
+"""The frame every modal dialog shares: a centred, bordered box with its buttons on the right.
+
+Confirmation, trigger parameters and the disable reason differ only in what is inside the
+box, so the box is styled once here and each dialog overrides just its width or border
+colour. Sizes are capped in percent so every dialog still fits an 80x24 terminal.
+"""
+
+from __future__ import annotations
+
+from typing import TypeVar
+
+from rich.text import Text
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Static
+
+ResultType = TypeVar("ResultType")
+
+
+class DialogScreen(ModalScreen[ResultType]):
+    """Base of the modal dialogs: compose one ``Vertical`` box, buttons in a ``Horizontal``."""
+
+    DEFAULT_CSS = """
+    DialogScreen { align: center middle; }
+    DialogScreen > Vertical {
+        width: 64; max-width: 90%; height: auto; max-height: 90%;
+        border: thick $primary; background: $surface; padding: 1 2;
+    }
+    DialogScreen Horizontal { height: auto; align-horizontal: right; margin-top: 1; }
+    DialogScreen Button { margin-left: 2; }
+    """
+
+    def on_mount(self) -> None:
+        # A blinking cursor is a ticking timer: an app without live timers (tests,
+        # screenshots) keeps the cursor steady so its frames are deterministic.
+        if not getattr(self.app, "live_clock", True):
+            for field in self.query(Input):
+                field.cursor_blink = False
+
+
+def question_label(text: str, detail: str = "") -> Static:
+    """The dialog's question in bold, with an optional plain line of detail under it."""
+    shown = Text(text, style="bold")
+    if detail:
+        shown.append("\n" + detail, style="not bold")
+    return Static(shown, id="question")
+
+
+class FormDialog(DialogScreen[ResultType]):
+    """A dialog with text fields: enter in a field or the ``SUBMIT`` button submits; esc (bound
+    by the subclass, with its own binding id) or any other button returns ``None``."""
+
+    SUBMIT = "submit"  # id of the button that submits
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        self.submit()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == self.SUBMIT:
+            self.submit()
+        else:
+            self.dismiss(None)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+    def submit(self) -> None:
+        raise NotImplementedError
