@@ -42,6 +42,30 @@ async def test_events_are_applied_in_batches_and_only_touch_changed_runs(offline
         assert "⏸ x" in str(app.screen.query_one(TaskTree)._index["hello"].label)
 
 
+async def test_cursor_stays_on_its_run_when_runs_arrive_and_the_tree_is_rebuilt(
+    offline_app: AppFactory,
+) -> None:
+    """Textual's Tree keeps a cursor *line*; a run arriving on top or a rebuild (filter,
+    resync) must not leave the cursor on another run, or the next ``c`` cancels that one."""
+    app = offline_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        tree = app.screen.query_one(RunTreeView)
+        tree.focus()
+        await pilot.press("down", "down", "down")
+        chosen = tree.selected_run
+        assert chosen is not None
+        new_root = Run(id=run_id(99), task="hello", root_id=run_id(99), state=RunState.QUEUED,
+                       created_at=NOW - timedelta(seconds=1))
+        app._event_arrived(Push(seq=1, event=RunChanged(run=new_root)))
+        await pilot.pause(0.2)
+        assert tree.root.children[0].data == run_id(99)
+        assert tree.selected_run == chosen
+        await pilot.press("slash", "h", "escape")  # filter in and out: both rebuild the tree
+        await pilot.pause()
+        tree.focus()
+        assert tree.selected_run == chosen
+
+
 async def test_filter_narrows_both_trees(offline_app: AppFactory) -> None:
     app = offline_app()
     async with app.run_test(size=(120, 36)) as pilot:
@@ -64,9 +88,10 @@ async def test_viewer_gets_no_mutating_actions(offline_app: AppFactory) -> None:
         for action in ("rerun", "cancel", "toggle_enabled", "trigger"):
             assert screen.check_action(action, ()) is None  # shown disabled, not usable
         assert screen.check_action("logs", ()) is True
-        await pilot.press("enter")
-        await pilot.pause()
-        assert type(app.screen).__name__ == "DashboardScreen"  # no params/confirm dialog opened
+        for key in ("enter", "e"):
+            await pilot.press(key)
+            await pilot.pause()
+            assert type(app.screen).__name__ == "DashboardScreen"  # no params/reason dialog opened
 
 
 async def test_keys_are_remapped_by_binding_id(offline_app: AppFactory) -> None:

@@ -3,6 +3,10 @@
 Textual's ``Tree`` binds enter (select) and space (toggle); in taskflow those keys trigger
 a run and toggle enable, and they must stay remappable through their binding ids. So the
 trees drop the inherited bindings and keep only navigation; arrows expand and collapse.
+
+``move_cursor`` is overridden because Textual's puts the cursor on the line the node had at
+the last layout: after nodes were added or removed (a run arriving on top, a resync), that
+line belongs to another node, and an operator's next ``c`` would cancel the wrong run.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from typing import Generic, TypeVar
 
 from textual.binding import Binding
 from textual.widgets import Tree
+from textual.widgets.tree import TreeNode
 
 T = TypeVar("T")
 
@@ -30,6 +35,11 @@ class NavigableTree(Tree[T], Generic[T], inherit_bindings=False):
         Binding("shift+up", "cursor_previous_sibling", "Previous sibling", show=False),
         Binding("shift+down", "cursor_next_sibling", "Next sibling", show=False),
     ]
+
+    def move_cursor(self, node: TreeNode[T] | None, animate: bool = False) -> None:
+        """Move the cursor onto ``node`` as the tree is now, not as it was last drawn."""
+        self._tree_lines  # noqa: B018 - lays the lines out again if nodes changed since
+        super().move_cursor(node, animate)
 
     def action_collapse_or_parent(self) -> None:
         node = self.cursor_node
