@@ -12,7 +12,7 @@ import time
 import pytest
 
 from taskflow.model import Role
-from taskflow.protocol import Cancel, ListAudit, TriggerTask
+from taskflow.protocol import ListAudit, TriggerTask
 
 pytestmark = pytest.mark.skipif(os.getuid() != 0, reason="switching users needs root")
 

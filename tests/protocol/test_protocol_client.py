@@ -11,7 +11,7 @@ import sys
 import pytest
 
 from taskflow.client import Client, ClientError, DaemonUnreachable, default_socket_path
-from taskflow.protocol import Health, HealthInfo, ListRuns, Resync, RunChanged, RunRef, Status, TriggerTask
+from taskflow.protocol import Health, HealthInfo, ListRuns, Resync, RunChanged, Status, TriggerTask
 
 
 def test_missing_socket_is_daemon_unreachable_with_a_hint(sock_dir):

@@ -18,7 +18,6 @@ from taskflow.daemon.server import SocketInUse
 from taskflow.model import BreakerState, Role
 from taskflow.protocol import (
     SERVER_DECODER,
-
     Error,
     ErrorCode,
     FrameReader,
@@ -28,7 +27,6 @@ from taskflow.protocol import (
     ListRuns,
     Status,
     StatusInfo,
-    TriggerTask,
     Welcome,
     encode_frame,
 )

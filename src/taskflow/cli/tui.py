@@ -13,7 +13,7 @@ import os
 import sys
 from pathlib import Path
 
-from taskflow.cli import EXIT_ERROR, EXIT_OK, Command, CommandError
+from taskflow.cli import EXIT_OK, Command, CommandError
 
 #: How long the demo daemon gets to answer ``health`` (first start compiles bytecode).
 DEMO_START_TIMEOUT = 20.0
