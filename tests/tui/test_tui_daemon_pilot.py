@@ -11,19 +11,17 @@ import asyncio
 import os
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from daemon_process import DaemonProcess
 
-from taskflow.client import Client, ClientError
 from taskflow.client.aio import ConnectionState
 from taskflow.model import BreakerStatus, RunState
 from taskflow.protocol import (
-    Health,
     ListAudit,
     ListBreakers,
     ListRuns,
@@ -49,60 +47,16 @@ service = "payments-api"
 TIMEOUT = 15.0
 
 
-class Daemon:
-    """A taskflowd process on a short /tmp socket, with its own state dir."""
-
-    def __init__(self, root: Path) -> None:
-        self.root = root
-        self.tasks = root / "tasks"
-        self.tasks.mkdir(exist_ok=True)
-        (self.tasks / "tui.toml").write_text(TASKS)
-        self.socket = tempfile.mktemp(prefix="tf-", suffix=".sock", dir="/tmp")
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "taskflow.daemon.main", "--state-dir", str(self.root / "state"),
-             "--socket", self.socket, "--tasks", str(self.tasks), "--max-workers", "4"],
-            stdout=subprocess.DEVNULL, stderr=open(self.root / "daemon.log", "ab"),
-        )
-        deadline = time.monotonic() + TIMEOUT
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"taskflowd exited: {(self.root / 'daemon.log').read_text()[-2000:]}")
-            try:
-                with Client.connect(self.socket, timeout=2) as client:
-                    client.call(Health())
-                    return
-            except ClientError:
-                time.sleep(0.05)
-        raise RuntimeError("taskflowd did not come up in time")
-
-    def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.proc = None
-
-    def call(self, request: Any) -> Any:
-        with Client.connect(self.socket, timeout=5) as client:
-            return client.call(request)
-
-
 @pytest.fixture
-def daemon(tmp_path: Path) -> Iterator[Daemon]:
-    instance = Daemon(tmp_path)
-    instance.start()
+def daemon(tmp_path: Path) -> Iterator[DaemonProcess]:
+    proc = DaemonProcess(tmp_path, prefix="tf-tui")
+    proc.write_tasks(TASKS, "tui.toml")
+    proc.extra_args = ["--max-workers", "4"]
     try:
-        yield instance
+        proc.start(timeout=TIMEOUT)
+        yield proc
     finally:
-        instance.stop()
-        if os.path.exists(instance.socket):
-            os.unlink(instance.socket)
+        proc.cleanup()
 
 
 async def until(condition: Callable[[], Any], what: str, timeout: float = TIMEOUT) -> Any:
@@ -116,7 +70,7 @@ async def until(condition: Callable[[], Any], what: str, timeout: float = TIMEOU
     raise AssertionError(f"timed out waiting for {what}")
 
 
-def live_app(daemon: Daemon) -> TaskflowApp:
+def live_app(daemon: DaemonProcess) -> TaskflowApp:
     return TaskflowApp(daemon.socket, live_clock=False)
 
 
@@ -128,7 +82,7 @@ async def select_task(app: TaskflowApp, pilot: Any, name: str) -> None:
     await pilot.pause()
 
 
-async def test_enter_triggers_a_run(daemon: Daemon) -> None:
+async def test_enter_triggers_a_run(daemon: DaemonProcess) -> None:
     app = live_app(daemon)
     async with app.run_test(size=(120, 36)) as pilot:
         await select_task(app, pilot, "hello")
@@ -145,11 +99,11 @@ async def test_enter_triggers_a_run(daemon: Daemon) -> None:
         await until(lambda: any(line.startswith("▌ oops") for line in logs.output.lines), "its stderr, marked")
 
 
-def task_info(daemon: Daemon, name: str) -> TaskInfo:
+def task_info(daemon: DaemonProcess, name: str) -> TaskInfo:
     return next(t for t in daemon.call(ListTasks()) if t.name == name)
 
 
-async def test_e_asks_why_and_disables_with_that_reason(daemon: Daemon) -> None:
+async def test_e_asks_why_and_disables_with_that_reason(daemon: DaemonProcess) -> None:
     reason = "db migration in progress, ask @ana"
     app = live_app(daemon)
     async with app.run_test(size=(80, 24)) as pilot:
@@ -169,7 +123,7 @@ async def test_e_asks_why_and_disables_with_that_reason(daemon: Daemon) -> None:
         assert not isinstance(app.screen, DisableScreen)
 
 
-async def test_escape_in_the_reason_prompt_disables_nothing(daemon: Daemon) -> None:
+async def test_escape_in_the_reason_prompt_disables_nothing(daemon: DaemonProcess) -> None:
     app = live_app(daemon)
     async with app.run_test(size=(80, 24)) as pilot:
         await select_task(app, pilot, "hello")
@@ -182,7 +136,7 @@ async def test_escape_in_the_reason_prompt_disables_nothing(daemon: Daemon) -> N
         assert not any(e.action == "disable_task" for e in daemon.call(ListAudit()))
 
 
-async def test_an_empty_reason_disables_with_the_default(daemon: Daemon) -> None:
+async def test_an_empty_reason_disables_with_the_default(daemon: DaemonProcess) -> None:
     app = live_app(daemon)
     async with app.run_test(size=(120, 36)) as pilot:
         await select_task(app, pilot, "hello")
@@ -193,7 +147,7 @@ async def test_an_empty_reason_disables_with_the_default(daemon: Daemon) -> None
         assert task_info(daemon, "hello").disabled_reason == DEFAULT_REASON
 
 
-async def test_marked_tasks_are_disabled_together_with_one_reason(daemon: Daemon) -> None:
+async def test_marked_tasks_are_disabled_together_with_one_reason(daemon: DaemonProcess) -> None:
     reason = "maintenance window"
     app = live_app(daemon)
     async with app.run_test(size=(80, 24)) as pilot:
@@ -212,7 +166,7 @@ async def test_marked_tasks_are_disabled_together_with_one_reason(daemon: Daemon
         assert {task_info(daemon, n).disabled_reason for n in ("hello", "sleepy")} == {reason}
 
 
-async def test_c_cancels_a_running_run_after_confirmation(daemon: Daemon) -> None:
+async def test_c_cancels_a_running_run_after_confirmation(daemon: DaemonProcess) -> None:
     ref = daemon.call(TriggerTask(task="sleepy"))
     app = live_app(daemon)
     async with app.run_test(size=(120, 36)) as pilot:
@@ -232,7 +186,7 @@ async def test_c_cancels_a_running_run_after_confirmation(daemon: Daemon) -> Non
                     "the run to be cancelled in the daemon")
 
 
-async def test_breaker_reset_from_the_breakers_view(daemon: Daemon) -> None:
+async def test_breaker_reset_from_the_breakers_view(daemon: DaemonProcess) -> None:
     daemon.call(TripBreaker(service="payments-api"))
     app = live_app(daemon)
     async with app.run_test(size=(120, 36)) as pilot:
@@ -251,15 +205,15 @@ async def test_breaker_reset_from_the_breakers_view(daemon: Daemon) -> None:
         await until(closed, "the breaker to be reset")
 
 
-async def test_reconnects_and_resyncs_after_a_daemon_restart(daemon: Daemon) -> None:
+async def test_reconnects_and_resyncs_after_a_daemon_restart(daemon: DaemonProcess) -> None:
     app = live_app(daemon)
     async with app.run_test(size=(120, 36)) as pilot:
         await until(lambda: "hello" in app.world.tasks, "the first full read")
-        daemon.stop()
+        daemon.stop(timeout=10)
         await until(lambda: app.connection is not ConnectionState.CONNECTED, "the disconnect to show")
         banner = app.screen.query_one("#banner")
         assert banner.has_class("-visible")
-        (daemon.tasks / "more.toml").write_text('[tasks.added_while_down]\ncommand = "true"\n')
+        (daemon.tasks_dir / "more.toml").write_text('[tasks.added_while_down]\ncommand = "true"\n')
         await asyncio.to_thread(daemon.start)
         await until(lambda: app.connection is ConnectionState.CONNECTED, "the reconnect", timeout=20)
         await until(lambda: "added_while_down" in app.world.tasks, "a full resync after reconnecting")
@@ -267,7 +221,7 @@ async def test_reconnects_and_resyncs_after_a_daemon_restart(daemon: Daemon) -> 
         assert not banner.has_class("-visible")
 
 
-async def test_r_reruns_and_shift_r_reruns_failed_only(daemon: Daemon) -> None:
+async def test_r_reruns_and_shift_r_reruns_failed_only(daemon: DaemonProcess) -> None:
     first = daemon.call(TriggerTask(task="hello"))
     await until(lambda: daemon.call(ShowRun(run_id=first.id)).run.state.terminal, "hello to finish")
     app = live_app(daemon)
@@ -283,7 +237,7 @@ async def test_r_reruns_and_shift_r_reruns_failed_only(daemon: Daemon) -> None:
         await until(lambda: len(daemon.call(ListRuns(task="hello"))) == 3, "a failed-only rerun")
 
 
-async def test_marked_runs_are_cancelled_together(daemon: Daemon) -> None:
+async def test_marked_runs_are_cancelled_together(daemon: DaemonProcess) -> None:
     refs = [daemon.call(TriggerTask(task="sleepy")) for _ in range(2)]
     app = live_app(daemon)
     async with app.run_test(size=(120, 36)) as pilot:
@@ -330,7 +284,7 @@ asyncio.run(main(sys.argv[1]))
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="connecting as another user needs root")
-async def test_viewer_session_cannot_change_anything(daemon: Daemon, tmp_path: Path) -> None:
+async def test_viewer_session_cannot_change_anything(daemon: DaemonProcess, tmp_path: Path) -> None:
     os.chmod(daemon.socket, 0o666)  # let the viewer reach the socket for this test
     viewer = await asyncio.to_thread(
         subprocess.run,
