@@ -40,6 +40,7 @@ def offline_app() -> Callable[..., TaskflowApp]:
         theme: str | None = None,
         keys: dict[str, str] | None = None,
         connection: ConnectionState | None = None,
+        watch_themes: bool = False,
     ) -> TaskflowApp:
         return TaskflowApp(
             snapshot=sample_snapshot(role),
@@ -49,6 +50,7 @@ def offline_app() -> Callable[..., TaskflowApp]:
             host_metrics=fixed_host_metrics(12.0, 40.0),
             connection=connection,
             live_clock=False,
+            watch_themes=watch_themes,
         )
 
     return build

@@ -153,3 +153,33 @@ def test_builtin_themes_are_found_from_the_source_tree() -> None:
     loaded = load_themes({"TASKFLOW_THEMES_DIR": "/nonexistent"})
     assert loaded.errors == []
     assert {"taskflow-dark", "taskflow-light", "taskflow-high-contrast"} <= set(loaded.themes)
+
+
+async def test_edited_theme_file_is_applied_live_and_a_broken_edit_keeps_the_last_good(
+    tmp_path: Path, offline_app: AppFactory
+) -> None:
+    import asyncio
+    import os
+
+    themes = Path(os.environ["TASKFLOW_THEMES_DIR"])  # the fixture's empty user folder
+    mine = themes / "mine.toml"
+    mine.write_text('name = "mine"\nprimary = "#ff0000"\n[variables]\nstate-failed = "#00ff00"\n')
+    app = offline_app(theme="mine", watch_themes=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        assert app.current_theme.primary == "#ff0000"
+        await pilot.pause(0.5)  # the watcher is up
+        mine.write_text('name = "mine"\nprimary = "#0000ff"\n[variables]\nstate-failed = "#123456"\n')
+        for _ in range(100):
+            if app.current_theme.primary == "#0000ff":
+                break
+            await asyncio.sleep(0.05)
+        assert app.current_theme.primary == "#0000ff"
+        await pilot.pause()
+        assert app.palette.style("state-failed").color.triplet.hex == "#123456"
+        mine.write_text("name = \n")  # broken mid-edit
+        for _ in range(100):
+            if any("Theme problems" in n.message for n in app._notifications):
+                break
+            await asyncio.sleep(0.05)
+        assert [n.message for n in app._notifications if "Theme problems" in n.message]
+        assert app.theme == "mine" and app.current_theme.primary == "#0000ff"

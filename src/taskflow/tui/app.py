@@ -45,7 +45,7 @@ from taskflow.tui.screens.dashboard import DashboardScreen
 from taskflow.tui.screens.help import HelpScreen, bindings_table
 from taskflow.tui.screens.history import HistoryScreen
 from taskflow.tui.state import Changes, Snapshot, WorldState
-from taskflow.tui.themes import DEFAULT_THEME, load_themes
+from taskflow.tui.themes import DEFAULT_THEME, load_themes, user_theme_dir
 
 R = TypeVar("R")
 FRAME_HZ = 12  # events and log lines are applied together, once per frame
@@ -77,10 +77,12 @@ class TaskflowApp(App[int]):
         host_metrics: HostMetrics = psutil_host_metrics,
         connection: ConnectionState | None = None,
         live_clock: bool = True,
+        watch_themes: bool | None = None,
     ) -> None:
         """``snapshot`` shows fixed data without a daemon (tests, screenshots);
         ``live_clock=False`` stops the ticking timers (and the dialogs' blinking cursor) so
-        frames are deterministic."""
+        frames are deterministic; ``watch_themes`` (default: as ``live_clock``) re-reads the
+        user's theme folder whenever a file in it changes."""
         super().__init__()
         self.socket_path = socket_path
         self.clock = clock
@@ -98,6 +100,7 @@ class TaskflowApp(App[int]):
         self._events: list[object] = []
         self._subscribed = False
         self._requested_theme = theme
+        self._watch_themes = live_clock if watch_themes is None else watch_themes
         self._startup_problems: list[str] = []
         self._install_themes(theme)
         if keys:
@@ -108,12 +111,9 @@ class TaskflowApp(App[int]):
     # -- setup ----------------------------------------------------------------------------
 
     def _install_themes(self, requested: str | None) -> None:
-        loaded = load_themes()
-        for theme in loaded.themes.values():
-            self.register_theme(theme)
-        problems = list(loaded.errors)
+        problems = self._register_themes()
         name = requested or DEFAULT_THEME
-        if name not in loaded.themes and name not in self.available_themes:
+        if name not in self.available_themes:
             problems.append(f"no theme named {name!r}")
             name = DEFAULT_THEME
         self.theme = name
@@ -121,6 +121,35 @@ class TaskflowApp(App[int]):
             self._startup_problems.append(
                 "Theme problems (using " + name + "): " + "; ".join(problems) + "."
             )
+
+    def _register_themes(self) -> list[str]:
+        """(Re-)register every theme file; returns the problems found."""
+        loaded = load_themes()
+        for theme in loaded.themes.values():
+            self.register_theme(theme)
+        return list(loaded.errors)
+
+    def reload_themes(self) -> None:
+        """Re-read the theme files and repaint with the current theme's new colours; a broken
+        file is reported in one notification and its last good version stays in use."""
+        problems = self._register_themes()
+        self.refresh_css(animate=False)
+        self.theme_changed_signal.publish(self.current_theme)
+        if problems:
+            self.notify("Theme problems: " + "; ".join(problems) + ".", severity="error", timeout=10)
+
+    async def _follow_theme_files(self) -> None:
+        """Theme authors see their edits live: reload when the user's theme folder changes."""
+        import watchfiles
+
+        folder = user_theme_dir()
+        try:
+            if not folder.is_dir():
+                return
+        except OSError:
+            return  # already reported at start-up
+        async for _changes in watchfiles.awatch(folder, debounce=200, recursive=False):
+            self.reload_themes()
 
     def _apply_keys(self, keys: dict[str, str]) -> None:
         known = {b.id for group in ALL_BINDING_GROUPS.values() for b in group if b.id}
@@ -141,6 +170,8 @@ class TaskflowApp(App[int]):
         self.set_interval(1 / FRAME_HZ, self._flush_events, name="frame")
         if self.live_clock:
             self.set_interval(1.0, self._tick, name="tick")
+        if self._watch_themes:
+            self.run_worker(self._follow_theme_files(), group="themes", exclusive=True)
         if self._snapshot is None:
             self._connect()
         else:
