@@ -16,7 +16,7 @@ from taskflow.model import Role, Run, RunState
 from taskflow.protocol import Push, RunChanged, TaskChanged, TaskInfo
 from taskflow.tui import TaskflowApp
 from taskflow.tui.themes import builtin_theme_dirs, load_themes
-from taskflow.tui.widgets import LogPane, RunTreeView, TaskTree
+from taskflow.tui.widgets import DetailPane, LogPane, RunTreeView, TaskTree
 
 AppFactory = Callable[..., TaskflowApp]
 
@@ -64,6 +64,24 @@ async def test_cursor_stays_on_its_run_when_runs_arrive_and_the_tree_is_rebuilt(
         await pilot.pause()
         tree.focus()
         assert tree.selected_run == chosen
+
+
+async def test_detail_follows_the_focused_tree_not_arriving_runs(offline_app: AppFactory) -> None:
+    app = offline_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.pause()
+        detail = app.screen.query_one(DetailPane)
+        assert str(detail.border_title) == "Task · deploy"  # the focused task tree's cursor
+        new_root = Run(id=run_id(99), task="hello", root_id=run_id(99), state=RunState.QUEUED,
+                       created_at=NOW - timedelta(seconds=1))
+        app._event_arrived(Push(seq=1, event=RunChanged(run=new_root)))
+        await pilot.pause(0.2)
+        assert str(detail.border_title) == "Task · deploy"  # the operator is still reading it
+        await pilot.press("tab")  # into the run tree: its highlighted run is shown
+        await pilot.pause()
+        runs = app.screen.query_one(RunTreeView)
+        assert app.screen.focused is runs
+        assert str(detail.border_title) == f"Run · {app.world.runs[runs.selected_run].task}"
 
 
 async def test_filter_narrows_both_trees(offline_app: AppFactory) -> None:

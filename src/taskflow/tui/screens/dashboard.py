@@ -8,7 +8,7 @@ cursor are debounced, so holding ↓ through a thousand runs sends a handful of 
 from __future__ import annotations
 
 from rich.style import Style
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.timer import Timer
@@ -159,10 +159,22 @@ class DashboardScreen(ViewScreen):
 
     @on(Tree.NodeHighlighted)
     def _highlighted(self, event: Tree.NodeHighlighted[str]) -> None:
-        data = event.node.data
+        # Only the tree the operator is in drives the detail: a run arriving in the run tree
+        # moves its (unfocused) cursor, and must not replace the task being read.
+        if self.selection is not None and self.focused is not event.control:
+            return
+        self._select(event.control, event.node.data)
+
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        """Tabbing into a tree shows what its cursor is on."""
+        tree = event.widget
+        if tree in (self.tasks, self.runs) and isinstance(tree, Tree) and tree.cursor_node is not None:
+            self._select(tree, tree.cursor_node.data)
+
+    def _select(self, tree: object, data: str | None) -> None:
         if data is None:
             return
-        kind = "task" if event.control is self.tasks else "run"
+        kind = "task" if tree is self.tasks else "run"
         if self.selection == (kind, data):
             return
         self.selection = (kind, data)
