@@ -77,11 +77,11 @@ async def test_detail_follows_the_focused_tree_not_arriving_runs(offline_app: Ap
         app._event_arrived(Push(seq=1, event=RunChanged(run=new_root)))
         await pilot.pause(0.2)
         assert str(detail.border_title) == "Task · deploy"  # the operator is still reading it
-        await pilot.press("tab")  # into the run tree: its highlighted run is shown
+        await pilot.press("tab")  # into the run tree: the newest run, which just arrived
         await pilot.pause()
         runs = app.screen.query_one(RunTreeView)
-        assert app.screen.focused is runs
-        assert str(detail.border_title) == f"Run · {app.world.runs[runs.selected_run].task}"
+        assert app.screen.focused is runs and runs.selected_run == run_id(99)
+        assert str(detail.border_title) == "Run · hello"
 
 
 async def test_filter_narrows_both_trees(offline_app: AppFactory) -> None:

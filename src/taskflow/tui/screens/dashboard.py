@@ -116,7 +116,9 @@ class DashboardScreen(ViewScreen):
             self.show_detail()
 
     def flush_output(self) -> None:
-        self.logs.flush()
+        # The app's frame timer also fires while this screen is composing or being torn down.
+        for pane in self.query(LogPane):
+            pane.flush()
 
     def tick(self) -> None:
         super().tick()
@@ -194,8 +196,10 @@ class DashboardScreen(ViewScreen):
             await self.tapp.task_spec(key)
         else:
             await self.tapp.load_run_tree(key)
+            if not self.query(LogPane):
+                return  # the screen went away while the daemon answered
             await self._follow_logs(key)
-        if self.selection == (kind, key):
+        if self.selection == (kind, key) and self.query(DetailPane):
             self.show_detail()
 
     async def _follow_logs(self, run_id: str) -> None:

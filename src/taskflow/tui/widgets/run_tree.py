@@ -104,7 +104,13 @@ class RunTreeView(NavigableTree[str]):
     # -- incremental updates --------------------------------------------------------------
 
     def update_runs(self, run_ids: Iterable[str]) -> None:
-        """Apply changed runs: relabel known nodes, insert new roots on top, children lazily."""
+        """Apply changed runs: relabel known nodes, insert new roots on top, children lazily.
+
+        A cursor on the newest run of a tree the operator is not in follows new runs to the
+        top (tabbing in after a trigger lands on that run); anywhere else it stays on its run.
+        """
+        follow_newest = not self.has_focus and self.cursor_line <= 0
+        inserted = False
         for run_id in run_ids:
             run = self.world.runs.get(run_id)
             if run is None:
@@ -116,6 +122,7 @@ class RunTreeView(NavigableTree[str]):
             if run.parent_id is None:
                 if self._matches(run):
                     self._add(self.root, run, before=0)
+                    inserted = True
                 continue
             parent = self._index.get(run.parent_id)
             if parent is None:
@@ -124,6 +131,8 @@ class RunTreeView(NavigableTree[str]):
                 self._add(parent, run)
             elif not parent.allow_expand:
                 parent.allow_expand = True
+        if inserted and follow_newest and self.root.children:
+            self.move_cursor(self.root.children[0])
 
     def tick(self) -> None:
         """Advance the durations of running runs (once a second)."""
