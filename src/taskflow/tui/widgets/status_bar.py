@@ -1,4 +1,4 @@
-"""The one-line header: daemon version and uptime, workers, queue, host load, connection."""
+"""The one-line header: connection, role, workers, queue, host load, uptime, version."""
 
 from __future__ import annotations
 
@@ -45,12 +45,14 @@ class StatusBar(Static):
             text.append(f" · {welcome.user} ({welcome.role.value})")
             if welcome.role is Role.VIEWER:
                 text.append(" read-only", style=variables.get("warning", ""))
+        # Most urgent first: an 80-column SSH session cuts the line from the right.
         if status is not None:
-            text.append(f" · {status.version}")
-            text.append(f" · up {format_duration(status.uptime)}")
             text.append(f" · workers {status.workers_busy}/{status.workers_max}")
             text.append(f" · queued {status.queued}")
         cpu, memory = host
         text.append(f" · host cpu {cpu:.0f}% mem {memory:.0f}%")
+        if status is not None:
+            text.append(f" · up {format_duration(status.uptime)}")
+            text.append(f" · {status.version}")
         text.append(f" · [{view}]", style=variables.get("muted", ""))
         self.update(text)
