@@ -24,7 +24,6 @@ from taskflow.engine.events import EventBus
 from taskflow.engine.executor import AttemptOutcome, ProcessExecutor, RunningAttempt
 from taskflow.engine.hooks import apply_post_run, apply_pre_run
 from taskflow.engine.pycheck import PythonChecks
-from taskflow.pytask.probe import IMPORT_TIMEOUT
 from taskflow.engine.retry import retry_delay, should_retry
 from taskflow.engine.runtree import PlannedRun, decode_spec, plan_run_tree, to_sched_runs
 from taskflow.engine.scheduler import Scheduler, Transition
@@ -42,6 +41,7 @@ from taskflow.model import (
     Trigger,
 )
 from taskflow.pytask.hooks import RunRejected
+from taskflow.pytask.probe import IMPORT_TIMEOUT
 from taskflow.store import Store
 
 log = logging.getLogger(__name__)

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+from taskflow.engine.wrapper import task_base_env
 from taskflow.model import TaskSpec
 from taskflow.pytask.probe import IMPORT_TIMEOUT, probe
 from taskflow.pytask.resolve import ParamError, ResolveError, check_params, resolve
@@ -38,7 +39,7 @@ class PythonChecks:
                 todo[(spec.python, tuple(self._search_paths(spec)))] = (spec.python, spec.source)
         if not todo:
             return
-        for ref, problem in probe(list(todo), timeout).items():
+        for ref, problem in probe(list(todo), timeout, task_base_env()).items():
             if problem is not None:
                 self._cache[todo[ref]] = problem
 

@@ -21,19 +21,22 @@ import select
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 IMPORT_TIMEOUT = 20.0  # seconds one module may take to import
 
 Ref = tuple[str, tuple[str, ...]]  # ("module:function", search paths)
 
 
-def probe(refs: Sequence[Ref], timeout: float = IMPORT_TIMEOUT) -> dict[Ref, str | None]:
-    """The problem of each reference (None when it resolves), without importing anything here."""
+def probe(
+    refs: Sequence[Ref], timeout: float = IMPORT_TIMEOUT, env: Mapping[str, str] | None = None
+) -> dict[Ref, str | None]:
+    """The problem of each reference (None when it resolves), without importing anything here.
+    ``env`` is the child's environment (the daemon passes what its tasks get)."""
     results: dict[Ref, str | None] = {}
     pending = list(dict.fromkeys(refs))
     while pending:
-        answered, blamed = _probe_once(pending, timeout)
+        answered, blamed = _probe_once(pending, timeout, env)
         results.update(answered)
         if blamed is not None:
             ref, problem = blamed
@@ -45,9 +48,12 @@ def probe(refs: Sequence[Ref], timeout: float = IMPORT_TIMEOUT) -> dict[Ref, str
     return results
 
 
-def _probe_once(refs: list[Ref], timeout: float) -> tuple[dict[Ref, str | None], tuple[Ref, str] | None]:
+def _probe_once(
+    refs: list[Ref], timeout: float, env: Mapping[str, str] | None
+) -> tuple[dict[Ref, str | None], tuple[Ref, str] | None]:
     child = subprocess.Popen(
         [sys.executable, "-m", "taskflow.pytask.probe"],
+        env=None if env is None else dict(env),
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
