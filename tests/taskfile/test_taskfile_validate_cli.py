@@ -139,3 +139,25 @@ def test_unexpected_failure_is_one_sentence_and_ctrl_c_is_130(capsys, monkeypatc
     assert err == ("taskflow: unexpected error (RuntimeError: disk on fire); "
                    "set TASKFLOW_DEBUG=1 for details\n")
     assert main(["interrupt"], commands=commands) == 130
+
+
+def test_import_finds_what_the_daemon_would_orphan(tmp_path: Path):
+    folder = tmp_path / "tasks.d"
+    folder.mkdir()
+    (folder / "jobs.toml").write_text(
+        "[tasks.good]\npython = 'jobs:good'\n"
+        "[tasks.typo]\npython = 'jobs:godo'\n"
+        "[tasks.tree.children.step]\npython = 'killer:f'\n"
+    )
+    (folder / "jobs.py").write_text(
+        "import taskflow\nprint('chatty at import')\n\n@taskflow.task\ndef good() -> int:\n    return 1\n"
+    )
+    (folder / "killer.py").write_text("import os\nos._exit(9)\n")
+    assert taskflow("validate", str(folder)).returncode == 0  # offline: modules untouched
+    result = taskflow("validate", "--import", str(folder))
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert result.stdout.splitlines() == [
+        f'{folder}/jobs.toml: tasks.typo.python: module "jobs" has no function "godo" registered with @taskflow.task',
+        f"{folder}/jobs.toml: tasks.tree.children.step.python: importing killer:f ended the process (exit status 9)",
+    ]
+    assert "Traceback" not in result.stderr and "chatty" not in result.stdout

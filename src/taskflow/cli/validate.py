@@ -1,7 +1,9 @@
 """``taskflow validate [PATH ...]``: check task files (and daemon configs) offline.
 
 No daemon is needed, and nothing heavy is imported (no asyncio, no Textual), so CI can run
-it on every commit. Error lines go to stdout, one per problem, so they land in CI logs as
+it on every commit. ``--import`` also imports each Python task's module the way the daemon
+does (in a throw-away process first), so a missing function fails CI instead of orphaning
+the task after a deploy. Error lines go to stdout, one per problem, so they land in CI logs as
 they are; the summary goes to stderr.
 """
 
@@ -11,10 +13,11 @@ import argparse
 import json
 import os
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 
 from taskflow.cli import EXIT_ERROR, EXIT_OK, Command
-from taskflow.model import TaskFileError
+from taskflow.model import TaskFileError, TaskSpec
 from taskflow.taskfile import (
     CONFIG_FILE_NAME,
     ConfigError,
@@ -24,6 +27,7 @@ from taskflow.taskfile import (
     load_file,
     merge,
 )
+from taskflow.taskfile.problems import key_path
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -31,6 +35,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "paths", nargs="*", metavar="PATH",
         help="task files or folders (default: $TASKFLOW_TASKS or the default tasks folder); "
              f"a file named {CONFIG_FILE_NAME} is checked as a daemon config",
+    )
+    parser.add_argument(
+        "--import", dest="import_modules", action="store_true",
+        help="also import every Python task's module in a throw-away process and check that "
+             "its function is registered (runs the modules' import-time code)",
     )
 
 
@@ -49,11 +58,14 @@ def run(args: argparse.Namespace) -> int:
     task_set = merge([load_file(path) for path in found.task_files])
     errors: list[TaskFileError] = [*found.errors, *task_set.errors]
     configs = list(dict.fromkeys([*named_configs, *found.config_files]))
+    python_path: list[str] = []
     for config in configs:
         try:
-            load_config(config)
+            python_path += load_config(config).python_path
         except ConfigError as exc:
             errors.extend(exc.errors)
+    if getattr(args, "import_modules", False):
+        errors.extend(python_problems(task_set.tasks.values(), python_path))
 
     files = [str(p) for p in found.task_files]
     if getattr(args, "json", False):
@@ -79,6 +91,32 @@ def run(args: argparse.Namespace) -> int:
     print(f"taskflow: {_plural(len(errors), 'error')} in {_plural(broken, 'file')} "
           f"({_plural(len(files), 'task file')} checked{config_note})", file=sys.stderr)
     return EXIT_ERROR
+
+
+def python_problems(specs: Iterable[TaskSpec], python_path: list[str]) -> list[TaskFileError]:
+    """What the daemon would orphan: each Python task whose function does not resolve, found
+    by importing its module in a probe process (as the daemon does before importing it)."""
+    from taskflow.pytask.probe import module_search_paths, probe
+
+    users: dict[tuple[str, tuple[str, ...]], list[TaskSpec]] = {}
+    for spec in specs:
+        if spec.kind == "python" and spec.python:
+            ref = (spec.python, tuple(module_search_paths(spec.source, python_path)))
+            users.setdefault(ref, []).append(spec)
+    problems = []
+    for ref, problem in probe(list(users)).items():
+        for spec in users[ref] if problem else ():
+            path = key_path("tasks", *_children_path(spec.name), "python")
+            problems.append(TaskFileError(spec.source or "", path, problem))
+    return problems
+
+
+def _children_path(name: str) -> list[str]:
+    """``deploy/build`` → ``deploy, children, build``: the keys of a tree task in its file."""
+    parts: list[str] = []
+    for i, part in enumerate(name.split("/")):
+        parts += [part] if i == 0 else ["children", part]
+    return parts
 
 
 def _plural(count: int, noun: str) -> str:

@@ -49,6 +49,7 @@ from taskflow.engine.wrapper import (
     wrapper_script,
 )
 from taskflow.model import Attempt, TaskSpec
+from taskflow.pytask.probe import module_search_paths
 
 __all__ = ["AttemptOutcome", "ProcessExecutor", "RunningAttempt", "read_output"]
 
@@ -170,7 +171,6 @@ class ProcessExecutor:
         env: dict[str, str],
     ) -> tuple[str, ...]:
         """Write the call description and return the runner's argv."""
-        paths = [str(Path(spec.source).resolve().parent)] if spec.source and spec.source != "exec" else []
         control = os.path.join(out, CONTROL_FILE)
         call = {
             "function": spec.python,
@@ -178,7 +178,7 @@ class ProcessExecutor:
             "run_id": run_id,
             "attempt": attempt,
             "task": spec.name,
-            "paths": paths + self.python_path,
+            "paths": module_search_paths(spec.source, self.python_path),
             "control": control,
             "result": os.path.join(out, RESULT_FILE),
             "cancel_grace": max(0.1, self.stop_grace / 2),

@@ -10,12 +10,11 @@ module that crashes, exits or hangs at import orphans its tasks instead of takin
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from pathlib import Path
 from typing import Any
 
 from taskflow.engine.wrapper import task_base_env
 from taskflow.model import TaskSpec
-from taskflow.pytask.probe import IMPORT_TIMEOUT, probe
+from taskflow.pytask.probe import IMPORT_TIMEOUT, module_search_paths, probe
 from taskflow.pytask.resolve import ParamError, ResolveError, check_params, resolve
 
 
@@ -25,10 +24,7 @@ class PythonChecks:
         self._cache: dict[tuple[str, str], Callable[..., Any] | str] = {}
 
     def _search_paths(self, spec: TaskSpec) -> list[str]:
-        paths = []
-        if spec.source and spec.source != "exec":
-            paths.append(str(Path(spec.source).resolve().parent))
-        return paths + self.python_path
+        return module_search_paths(spec.source, self.python_path)
 
     def prime(self, specs: Iterable[TaskSpec], timeout: float = IMPORT_TIMEOUT) -> None:
         """Probe the modules of all Python tasks not resolved yet, in one child process; the

@@ -28,6 +28,12 @@ IMPORT_TIMEOUT = 20.0  # seconds one module may take to import
 Ref = tuple[str, tuple[str, ...]]  # ("module:function", search paths)
 
 
+def module_search_paths(source: str | None, python_path: Sequence[str] = ()) -> list[str]:
+    """Where a task's module is looked for: its task file's folder, then ``python_path``."""
+    paths = [os.path.dirname(os.path.realpath(source))] if source and source != "exec" else []
+    return paths + list(python_path)
+
+
 def probe(
     refs: Sequence[Ref], timeout: float = IMPORT_TIMEOUT, env: Mapping[str, str] | None = None
 ) -> dict[Ref, str | None]:

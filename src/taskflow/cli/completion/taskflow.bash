@@ -51,6 +51,7 @@ _taskflow() {
         audit) opts+=" --limit" ;;
         tui) opts+=" --theme" ;;
         demo) opts+=" --theme --tasks --no-tui" ;;
+        validate) opts+=" --import" ;;
     esac
 
     case "$prev" in
