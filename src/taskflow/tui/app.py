@@ -196,7 +196,8 @@ class TaskflowApp(App[int]):
                 screen.tick()
 
     def _live_screens(self) -> Iterable[Screen[Any]]:
-        return [s for s in self.screen_stack if s.is_mounted]
+        # Not while the app shuts down: a frame can fire after a screen's widgets are pruned.
+        return [s for s in self.screen_stack if s.is_mounted and s.is_attached]
 
     # -- connection -----------------------------------------------------------------------
 
@@ -223,6 +224,8 @@ class TaskflowApp(App[int]):
 
     def _flush_events(self) -> None:
         """Apply every buffered event and log line at once: one repaint per frame."""
+        if not self.is_running:
+            return  # shutting down
         events, self._events = self._events, []
         changes = self.world.apply(events) if events else Changes()
         if changes.resync or changes.reload_tasks:
