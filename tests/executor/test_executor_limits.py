@@ -132,3 +132,50 @@ async def test_output_cap_keeps_the_tail(tmp_path: Path) -> None:
     # A follower past the cut reads on normally; one behind it learns how much it missed.
     assert read_output(handle.output_dir, "stdout", offset=199_900) == (data[-100:], 200_000, 0)
     assert read_output(handle.output_dir, "stdout", offset=10, max_bytes=5)[2] == cut - 10
+
+
+async def test_timeout_and_cancel_reach_a_child_that_left_the_process_group(
+    executor: ProcessExecutor, tmp_path: Path
+) -> None:
+    """``setsid`` takes a child out of the group a killpg reaches; the attempt's cgroup
+    still holds it (skipped where the daemon cannot make cgroups)."""
+    import os
+
+    import pytest
+
+    if executor.cgroups.base is None:
+        pytest.skip("no writable cgroup v2 here")
+    for how in ("timeout", "cancel"):
+        pidfile = tmp_path / f"escapee-{how}.pid"
+        command = f"setsid sh -c 'echo $$ > {pidfile}; exec sleep 300' & sleep 30"
+        handle = executor.start(command_spec(command, timeout=1 if how == "timeout" else None), run_id(), 1)
+        escapee = int(await _wait_for_file(pidfile))
+        assert os.getpgid(escapee) != handle.pid  # really outside the process group
+        if how == "cancel":
+            handle.cancel()
+        outcome = await asyncio.wait_for(handle.wait(), 15)
+        assert outcome.error_type is (ErrorType.TIMEOUT if how == "timeout" else ErrorType.SIGNAL)
+        assert _gone(escapee), how
+        assert handle.cgroup is not None and not os.path.exists(handle.cgroup)  # removed once empty
+
+
+async def test_leftovers_of_a_finished_task_keep_its_cgroup_until_they_end(
+    executor: ProcessExecutor, tmp_path: Path
+) -> None:
+    """A task may leave a background process behind (as before); its cgroup goes when it does."""
+    import os
+
+    import pytest
+
+    if executor.cgroups.base is None:
+        pytest.skip("no writable cgroup v2 here")
+    pidfile = tmp_path / "leftover.pid"
+    handle = executor.start(command_spec(f"setsid sh -c 'echo $$ > {pidfile}; exec sleep 1' &"), run_id(), 1)
+    outcome = await asyncio.wait_for(handle.wait(), 10)
+    assert outcome.error_type is None
+    leftover = int(await _wait_for_file(pidfile))
+    assert handle.cgroup is not None and os.path.isdir(handle.cgroup) and not _gone(leftover)
+    deadline = time.monotonic() + 10
+    while os.path.exists(handle.cgroup) and time.monotonic() < deadline:
+        await asyncio.sleep(0.1)
+    assert not os.path.exists(handle.cgroup)

@@ -18,6 +18,7 @@ import time
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from taskflow.engine.cgroups import populated, signal_members
 from taskflow.engine.outcome import AttemptOutcome, Ending, classify, read_python_result
 from taskflow.engine.output import CONTROL_FILE, RESULT_FILE, STATUS_FILE, STREAMS, StreamCap
 from taskflow.engine.proctree import group_alive, sample_tree
@@ -75,6 +76,7 @@ class RunningAttempt:
         self._terminating = False
         self._control_offset = 0
         self._killed_at: float | None = None
+        self.cgroup: str | None = None  # the attempt's own cgroup, when the executor made one
 
     # ------------------------------------------------------------------ public
 
@@ -144,15 +146,18 @@ class RunningAttempt:
             self._settle()
 
     def _signal_group(self, sig: int) -> None:
+        """``sig`` to the process group and, with a cgroup, to whatever left the group."""
         assert self.pid is not None
         try:
             os.killpg(self.pid, sig)
         except ProcessLookupError:
             pass
+        if self.cgroup is not None:
+            signal_members(self.cgroup, sig)
 
     def _group_alive(self) -> bool:
         assert self.pid is not None
-        return group_alive(self.pid)
+        return group_alive(self.pid) or (self.cgroup is not None and populated(self.cgroup))
 
     def _on_exit(self) -> None:
         """The pidfd became readable: the wrapper exited."""
@@ -252,6 +257,8 @@ class RunningAttempt:
             return
         self._stop_watching()
         self._executor._forget(self)
+        if self.cgroup is not None:
+            self._executor._release_cgroup(self.cgroup)
         size = cut = 0
         for cap in self._caps:
             try:

@@ -25,6 +25,8 @@ import msgspec
 import psutil
 
 from taskflow.engine.attempt import RunningAttempt
+from taskflow.engine.cgroups import AttemptCgroups
+from taskflow.engine.cgroups import remove as remove_cgroup
 from taskflow.engine.users import resolve_user, user_problem
 from taskflow.engine.outcome import AttemptOutcome, Ending, classify, read_python_result, utcnow
 from taskflow.engine.output import (
@@ -77,6 +79,7 @@ class ProcessExecutor:
         python_path: Sequence[str] = (),
         sample_interval: float = 0.25,
         on_progress: Callable[[str, float, str | None], None] | None = None,
+        use_cgroups: bool = True,
     ) -> None:
         self.output_root = Path(output_root)
         self.output_cap = output_cap
@@ -87,6 +90,8 @@ class ProcessExecutor:
         self._base_env = task_base_env()
         self._boot_time = psutil.boot_time()
         self._running: dict[int, RunningAttempt] = {}
+        self.cgroups = AttemptCgroups.discover() if use_cgroups else AttemptCgroups(None)
+        self._lingering: set[str] = set()  # attempt cgroups a task's leftovers still occupy
         self._sampler: asyncio.TimerHandle | None = None
         self.output_root.mkdir(parents=True, exist_ok=True)
 
@@ -112,6 +117,7 @@ class ProcessExecutor:
         python = spec.kind == "python"
         if not python and params:
             env.update(param_env(params))
+        cgroup: str | None = None
         try:
             as_user = resolve_user(spec.user)
             if as_user is not None and python:
@@ -136,8 +142,9 @@ class ProcessExecutor:
                 if command is not None:
                     argv, command = (SHELL, "-c", command), None
                 argv = (*as_user.prefix(), *argv)
+            cgroup = self.cgroups.create(os.path.basename(out_s))
             script = wrapper_script(
-                out_s, command=command, cwd=spec.cwd, cpu_limit=spec.limits.cpu
+                out_s, command=command, cwd=spec.cwd, cpu_limit=spec.limits.cpu, cgroup=cgroup
             )
             # psutil's create_time is boot time + the kernel's start tick; the clock read just
             # before the spawn gives the same within a tick without reading /proc, which is
@@ -154,10 +161,13 @@ class ProcessExecutor:
                 setsigdef=_DEFAULT_SIGNALS,
             )
         except (OSError, ValueError, TypeError) as exc:
+            if cgroup is not None:
+                remove_cgroup(cgroup)
             handle = self._handle(spec, run_id, out_s, started_at, None, None, python)
             handle._fail_to_start(str(exc))
             return handle
         handle = self._handle(spec, run_id, out_s, started_at, pid, created, python)
+        handle.cgroup = cgroup
         self._track(handle, spec.timeout)
         return handle
 
@@ -216,8 +226,7 @@ class ProcessExecutor:
         assert handle.pid is not None
         self._running[handle.pid] = handle
         handle._watch(timeout, elapsed)
-        if self._sampler is None:
-            self._sampler = asyncio.get_running_loop().call_later(self.sample_interval, self._sample)
+        self._arm_sampler()
 
     def _forget(self, handle: RunningAttempt) -> None:
         if handle.pid is not None and self._running.get(handle.pid) is handle:
@@ -230,8 +239,18 @@ class ProcessExecutor:
                 handle._sample()
             except Exception:  # pragma: no cover - sampling must never stop the executor
                 log.exception("sampling attempt %s failed", handle.pid)
-        if self._running:
+        self._lingering = {path for path in self._lingering if not remove_cgroup(path)}
+        self._arm_sampler()
+
+    def _arm_sampler(self) -> None:
+        if self._sampler is None and (self._running or self._lingering):
             self._sampler = asyncio.get_running_loop().call_later(self.sample_interval, self._sample)
+
+    def _release_cgroup(self, path: str) -> None:
+        """Remove an attempt's cgroup, or retry while processes the task left running remain."""
+        if not remove_cgroup(path):
+            self._lingering.add(path)
+            self._arm_sampler()
 
     # ------------------------------------------------------------------ adopt / stop
 
@@ -247,13 +266,19 @@ class ProcessExecutor:
         """
         out = attempt.output_dir or str(attempt_dir(self.output_root, attempt.run_id, attempt.number))
         python = (spec is not None and spec.kind == "python") or os.path.exists(os.path.join(out, CALL_FILE))
+        cgroup = self.cgroups.path(os.path.basename(out))
+        if cgroup is not None and not os.path.isdir(cgroup):
+            cgroup = None
         if _same_process(attempt.pid, attempt.pid_started_at):
             started = attempt.started_at or utcnow()
             handle = self._handle(spec, attempt.run_id, out, started, attempt.pid, attempt.pid_started_at, python)
+            handle.cgroup = cgroup
             timeout = spec.timeout if spec is not None else None
             elapsed = (utcnow() - started).total_seconds()
             self._track(handle, timeout, elapsed)
             return handle
+        if cgroup is not None:  # the wrapper ended while the daemon was down
+            self._release_cgroup(cgroup)
         status = read_status(os.path.join(out, STATUS_FILE))
         if status is None:
             return None

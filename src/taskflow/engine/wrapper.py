@@ -66,17 +66,27 @@ def param_env(params: Mapping[str, object]) -> dict[str, str]:
 
 
 def wrapper_script(
-    output_dir: str, *, command: str | None, cwd: str | None, cpu_limit: float | None
+    output_dir: str,
+    *,
+    command: str | None,
+    cwd: str | None,
+    cpu_limit: float | None,
+    cgroup: str | None = None,
 ) -> str:
     """The shell text run by ``sh -c``; a list command comes after it as ``"$@"``.
 
     The wrapper opens the attempt's ``stdout``/``stderr`` files itself (the daemon only hands
-    it /dev/null): file creation then happens after exec, off the daemon's spawn path. The
+    it /dev/null): file creation then happens after exec, off the daemon's spawn path. With a
+    ``cgroup`` it first moves itself into it (see ``taskflow.engine.cgroups``). The
     status path lives in a variable a task is unlikely to touch; the command string is
     single-quoted so a syntax error in it surfaces at ``eval`` time, after the trap is set.
     """
     status_path = os.path.join(output_dir, "status")
-    parts = [
+    parts = []
+    if cgroup is not None:
+        # First, while stderr is still /dev/null: a refused move only loses the cgroup kill.
+        parts.append(f"echo $$ >{shlex.quote(os.path.join(cgroup, 'cgroup.procs'))} || :")
+    parts += [
         f"__taskflow_status={shlex.quote(status_path)}",
         "trap 'printf %s \"$?\" >\"$__taskflow_status\"' EXIT",
         "trap 'exit 129' HUP",
