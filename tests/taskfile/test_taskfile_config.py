@@ -82,6 +82,17 @@ def test_audit_retention_is_its_own_long_setting(tmp_path: Path):
         load_config(path)
 
 
+def test_attempt_cgroups_is_a_boolean_defaulting_to_on(tmp_path: Path):
+    path = tmp_path / "taskflow.toml"
+    path.write_text("max_workers = 2\n")
+    assert load_config(path).attempt_cgroups is True
+    path.write_text("attempt_cgroups = false\n")
+    assert load_config(path).attempt_cgroups is False
+    path.write_text('attempt_cgroups = "no"\n')
+    with pytest.raises(ConfigError, match="attempt_cgroups: "):
+        load_config(path)
+
+
 def test_min_workers_above_max(tmp_path: Path):
     path = tmp_path / "taskflow.toml"
     path.write_text("max_workers = 2\nmin_workers = 3\n")

@@ -87,6 +87,7 @@ class Daemon:
             output_cap=self.config.output_cap,
             stop_grace=self.config.stop_grace,
             python_path=self.config.python_path,
+            use_cgroups=self.config.attempt_cgroups,
         )
         self.engine = Engine(self.store, executor, self._engine_settings(self.config))
         taskset = self._load_tasks()

@@ -35,6 +35,7 @@ class DaemonConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     adhoc: Literal["admin", "operator", "off"] = "admin"
     on_stop: Literal["detach", "stop"] = "detach"
     stop_grace: float = 10.0  # SIGTERM → SIGKILL grace for timeouts, cancels and on_stop=stop
+    attempt_cgroups: bool = True  # a cgroup per attempt where possible (kills setsid'd children)
     output_cap: int = 16 * 1024 * 1024  # bytes kept per attempt and stream (the tail)
     python_path: list[str] = []
     plugins: list[str] = []  # modules imported at start (hooks, shared task code)

@@ -153,6 +153,7 @@ def _specific_checkers(base: Path) -> dict[str, Callable[[Any, str, Problems], A
         "adhoc": lambda v, p, pr: f.as_choice(v, p, pr, ("admin", "operator", "off")),
         "on_stop": lambda v, p, pr: f.as_choice(v, p, pr, ("detach", "stop")),
         "stop_grace": f.as_duration,
+        "attempt_cgroups": f.as_bool,
         "output_cap": f.as_size,
         "python_path": _paths_under(base),
         "pools": lambda v, p, pr: parse_pools(v, pr, p),
