@@ -89,6 +89,10 @@ class Daemon:
             python_path=self.config.python_path,
             use_cgroups=self.config.attempt_cgroups,
         )
+        if executor.cgroups.base is not None:
+            log.info("attempt cgroups under %s", executor.cgroups.base)
+        elif self.config.attempt_cgroups:
+            log.info("no writable cgroup v2 with cgroup.kill: timeouts and cancels signal process groups only")
         self.engine = Engine(self.store, executor, self._engine_settings(self.config))
         taskset = self._load_tasks()
         await self.engine.start(taskset)
