@@ -179,3 +179,25 @@ async def test_leftovers_of_a_finished_task_keep_its_cgroup_until_they_end(
     while os.path.exists(handle.cgroup) and time.monotonic() < deadline:
         await asyncio.sleep(0.1)
     assert not os.path.exists(handle.cgroup)
+
+
+async def test_memory_of_a_daemonized_child_counts_toward_the_limit(
+    executor: ProcessExecutor, tmp_path: Path
+) -> None:
+    import os
+    import shlex
+
+    import pytest
+
+    if executor.cgroups.base is None:
+        pytest.skip("no writable cgroup v2 here")
+    pidfile = tmp_path / "hog.pid"
+    hog = shlex.quote(f"import os; open({str(pidfile)!r}, 'w').write(str(os.getpid())); {ALLOCATE}")
+    # Double fork: the intermediate shell exits, so the hog leaves the tree as well as the group.
+    command = f"sh -c {shlex.quote(f'setsid {shlex.quote(sys.executable)} -c {hog} &')}; sleep 30"
+    handle = executor.start(command_spec(command, limits=Limits(memory=100 * 2**20)), run_id(), 1)
+    escapee = int(await _wait_for_file(pidfile))
+    assert os.getpgid(escapee) != handle.pid
+    outcome = await asyncio.wait_for(handle.wait(), 20)
+    assert outcome.error_type is ErrorType.RESOURCES
+    assert _gone(escapee)

@@ -18,10 +18,10 @@ import time
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from taskflow.engine.cgroups import populated, signal_members
+from taskflow.engine.cgroups import members, populated, signal_members
 from taskflow.engine.outcome import AttemptOutcome, Ending, classify, read_python_result
 from taskflow.engine.output import CONTROL_FILE, RESULT_FILE, STATUS_FILE, STREAMS, StreamCap
-from taskflow.engine.proctree import group_alive, sample_tree
+from taskflow.engine.proctree import group_alive, sample_pids, sample_tree
 from taskflow.engine.wrapper import read_status
 
 if TYPE_CHECKING:
@@ -197,7 +197,8 @@ class RunningAttempt:
                 self._settle()
             return
         assert self.pid is not None
-        tree = sample_tree(self.pid)
+        inside = members(self.cgroup) if self.cgroup is not None else []
+        tree = sample_pids(inside) if inside else sample_tree(self.pid)  # empty: the move failed
         if tree.pids:
             self._merge(tree.rss, tree.cpu)
         limit = self._ending.memory_limit

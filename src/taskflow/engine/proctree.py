@@ -3,7 +3,8 @@
 The sampler asks this every ``sample_interval`` for every running attempt, so it walks only
 the attempt's own tree (``/proc/PID/task/TID/children``) instead of scanning every process on
 the host. Processes that leave the tree (double-forked daemons re-parented to init) are not
-counted; the process-group kill still reaches them unless they also left the group.
+counted; the process-group kill still reaches them unless they also left the group. With
+an attempt cgroup the sampler sums its members instead, which includes those.
 """
 
 from __future__ import annotations
@@ -69,6 +70,18 @@ def sample_tree(root: int) -> TreeSample:
         sample.rss += stat[0]
         sample.cpu += stat[1]
         stack.extend(_children(pid))
+    return sample
+
+
+def sample_pids(pids: list[int]) -> TreeSample:
+    """Sum RSS and CPU over exactly these processes (an attempt cgroup's members)."""
+    sample = TreeSample()
+    for pid in pids:
+        stat = _stat(pid)
+        if stat is not None:
+            sample.pids.append(pid)
+            sample.rss += stat[0]
+            sample.cpu += stat[1]
     return sample
 
 
