@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import shlex
 import sys
 import time
 from pathlib import Path
 
 import psutil
+import pytest
 
 from taskflow.engine.executor import ProcessExecutor, read_output
 from taskflow.model import ErrorType, Limits
@@ -22,6 +25,11 @@ async def _wait_for_file(path: Path, timeout: float = 10.0) -> str:
             return path.read_text()
         await asyncio.sleep(0.02)
     raise AssertionError(f"{path} never appeared")
+
+
+def _needs_cgroups(executor: ProcessExecutor) -> None:
+    if executor.cgroups.base is None:
+        pytest.skip("no writable cgroup v2 (with cgroup.kill) here")
 
 
 def _gone(pid: int) -> bool:
@@ -139,12 +147,7 @@ async def test_timeout_and_cancel_reach_a_child_that_left_the_process_group(
 ) -> None:
     """``setsid`` takes a child out of the group a killpg reaches; the attempt's cgroup
     still holds it (skipped where the daemon cannot make cgroups)."""
-    import os
-
-    import pytest
-
-    if executor.cgroups.base is None:
-        pytest.skip("no writable cgroup v2 here")
+    _needs_cgroups(executor)
     for how in ("timeout", "cancel"):
         pidfile = tmp_path / f"escapee-{how}.pid"
         command = f"setsid sh -c 'echo $$ > {pidfile}; exec sleep 300' & sleep 30"
@@ -163,12 +166,7 @@ async def test_leftovers_of_a_finished_task_keep_its_cgroup_until_they_end(
     executor: ProcessExecutor, tmp_path: Path
 ) -> None:
     """A task may leave a background process behind (as before); its cgroup goes when it does."""
-    import os
-
-    import pytest
-
-    if executor.cgroups.base is None:
-        pytest.skip("no writable cgroup v2 here")
+    _needs_cgroups(executor)
     pidfile = tmp_path / "leftover.pid"
     handle = executor.start(command_spec(f"setsid sh -c 'echo $$ > {pidfile}; exec sleep 1' &"), run_id(), 1)
     outcome = await asyncio.wait_for(handle.wait(), 10)
@@ -184,13 +182,7 @@ async def test_leftovers_of_a_finished_task_keep_its_cgroup_until_they_end(
 async def test_memory_of_a_daemonized_child_counts_toward_the_limit(
     executor: ProcessExecutor, tmp_path: Path
 ) -> None:
-    import os
-    import shlex
-
-    import pytest
-
-    if executor.cgroups.base is None:
-        pytest.skip("no writable cgroup v2 here")
+    _needs_cgroups(executor)
     pidfile = tmp_path / "hog.pid"
     hog = shlex.quote(f"import os; open({str(pidfile)!r}, 'w').write(str(os.getpid())); {ALLOCATE}")
     # Double fork: the intermediate shell exits, so the hog leaves the tree as well as the group.
