@@ -96,19 +96,12 @@ def run(args: argparse.Namespace) -> int:
 def python_problems(specs: Iterable[TaskSpec], python_path: list[str]) -> list[TaskFileError]:
     """What the daemon would orphan: each Python task whose function does not resolve, found
     by importing its module in a probe process (as the daemon does before importing it)."""
-    from taskflow.pytask.probe import module_search_paths, probe
+    from taskflow.pytask.probe import probe_tasks
 
-    users: dict[tuple[str, tuple[str, ...]], list[TaskSpec]] = {}
-    for spec in specs:
-        if spec.kind == "python" and spec.python:
-            ref = (spec.python, tuple(module_search_paths(spec.source, python_path)))
-            users.setdefault(ref, []).append(spec)
-    problems = []
-    for ref, problem in probe(list(users)).items():
-        for spec in users[ref] if problem else ():
-            path = key_path("tasks", *_children_path(spec.name), "python")
-            problems.append(TaskFileError(spec.source or "", path, problem))
-    return problems
+    return [
+        TaskFileError(spec.source or "", key_path("tasks", *_children_path(spec.name), "python"), problem)
+        for spec, problem in probe_tasks(specs, python_path)
+    ]
 
 
 def _children_path(name: str) -> list[str]:

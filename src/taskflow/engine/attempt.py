@@ -157,7 +157,8 @@ class RunningAttempt:
 
     def _group_alive(self) -> bool:
         assert self.pid is not None
-        return group_alive(self.pid) or (self.cgroup is not None and populated(self.cgroup))
+        # One file read before the /proc scan of group_alive.
+        return (self.cgroup is not None and populated(self.cgroup)) or group_alive(self.pid)
 
     def _on_exit(self) -> None:
         """The pidfd became readable: the wrapper exited."""

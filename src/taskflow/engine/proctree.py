@@ -25,6 +25,16 @@ class TreeSample:
         self.cpu = 0.0  # seconds: live processes plus the children they have reaped
         self.pids: list[int] = []
 
+    def add(self, pid: int) -> bool:
+        """Count ``pid``; False when it is gone or a zombie."""
+        stat = _stat(pid)
+        if stat is None:
+            return False
+        self.pids.append(pid)
+        self.rss += stat[0]
+        self.cpu += stat[1]
+        return True
+
 
 def _children(pid: int) -> list[int]:
     kids: list[int] = []
@@ -63,13 +73,8 @@ def sample_tree(root: int) -> TreeSample:
     stack = [root]
     while stack:
         pid = stack.pop()
-        stat = _stat(pid)
-        if stat is None:
-            continue
-        sample.pids.append(pid)
-        sample.rss += stat[0]
-        sample.cpu += stat[1]
-        stack.extend(_children(pid))
+        if sample.add(pid):
+            stack.extend(_children(pid))
     return sample
 
 
@@ -77,11 +82,7 @@ def sample_pids(pids: list[int]) -> TreeSample:
     """Sum RSS and CPU over exactly these processes (an attempt cgroup's members)."""
     sample = TreeSample()
     for pid in pids:
-        stat = _stat(pid)
-        if stat is not None:
-            sample.pids.append(pid)
-            sample.rss += stat[0]
-            sample.cpu += stat[1]
+        sample.add(pid)
     return sample
 
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from taskflow.engine.wrapper import task_base_env
 from taskflow.model import TaskSpec
-from taskflow.pytask.probe import IMPORT_TIMEOUT, module_search_paths, probe
+from taskflow.pytask.probe import IMPORT_TIMEOUT, module_search_paths, probe_tasks
 from taskflow.pytask.resolve import ParamError, ResolveError, check_params, resolve
 
 
@@ -29,15 +29,9 @@ class PythonChecks:
     def prime(self, specs: Iterable[TaskSpec], timeout: float = IMPORT_TIMEOUT) -> None:
         """Probe the modules of all Python tasks not resolved yet, in one child process; the
         ones that fail there are never imported here."""
-        todo: dict[tuple[str, tuple[str, ...]], tuple[str, str | None]] = {}
-        for spec in specs:
-            if spec.kind == "python" and spec.python and (spec.python, spec.source) not in self._cache:
-                todo[(spec.python, tuple(self._search_paths(spec)))] = (spec.python, spec.source)
-        if not todo:
-            return
-        for ref, problem in probe(list(todo), timeout, task_base_env()).items():
-            if problem is not None:
-                self._cache[todo[ref]] = problem
+        todo = [spec for spec in specs if (spec.python, spec.source) not in self._cache]
+        for spec, problem in probe_tasks(todo, self.python_path, timeout, task_base_env()):
+            self._cache[(spec.python, spec.source)] = problem
 
     def _resolve(self, spec: TaskSpec) -> Callable[..., Any] | str:
         assert spec.python is not None

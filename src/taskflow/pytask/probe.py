@@ -21,7 +21,11 @@ import select
 import subprocess
 import sys
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from taskflow.model import TaskSpec
 
 IMPORT_TIMEOUT = 20.0  # seconds one module may take to import
 
@@ -52,6 +56,28 @@ def probe(
             results.update({ref: "the module check ended early; see the daemon log" for ref in pending})
             pending = []
     return results
+
+
+def probe_tasks(
+    specs: Iterable[TaskSpec],
+    python_path: Sequence[str] = (),
+    timeout: float = IMPORT_TIMEOUT,
+    env: Mapping[str, str] | None = None,
+) -> list[tuple[TaskSpec, str]]:
+    """Each Python task among ``specs`` whose function does not resolve, with the reason;
+    tasks naming the same function from the same folder share one import."""
+    users: dict[Ref, list[TaskSpec]] = {}
+    for spec in specs:
+        if spec.kind == "python" and spec.python:
+            users.setdefault((spec.python, tuple(module_search_paths(spec.source, python_path))), []).append(spec)
+    if not users:
+        return []
+    return [
+        (spec, problem)
+        for ref, problem in probe(list(users), timeout, env).items()
+        if problem is not None
+        for spec in users[ref]
+    ]
 
 
 def _probe_once(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from rich.text import Text
-from textual.app import ComposeResult
 
 from taskflow.model import AuditEntry
 from taskflow.tui.bindings import AUDIT_BINDINGS
@@ -11,7 +10,6 @@ from taskflow.tui.glyphs import clock_time
 from taskflow.tui.screens.base import TableViewScreen
 from taskflow.tui.widgets.diff_table import DiffTable
 
-COLUMNS = ["when", "user", "role", "action", "arguments", "outcome"]
 REFRESH_SECONDS = 5.0
 
 
@@ -31,15 +29,11 @@ class AuditScreen(TableViewScreen):
     """Re-read every few seconds while shown (audit entries are not pushed as events)."""
 
     VIEW_NAME = "audit"
+    COLUMNS = ["when", "user", "role", "action", "arguments", "outcome"]
+    TABLE_TITLE = "Audit log"
     BINDINGS = AUDIT_BINDINGS
     DEFAULT_CSS = "AuditScreen DiffTable { height: 1fr; border: round $primary; }"
 
-    def compose(self) -> ComposeResult:
-        yield from self.compose_chrome_top()
-        table = DiffTable(COLUMNS, id="audit")
-        table.border_title = "Audit log"
-        yield table
-        yield from self.compose_chrome_bottom()
 
     def on_mount(self) -> None:
         super().on_mount()

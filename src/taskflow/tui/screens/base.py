@@ -87,7 +87,18 @@ class ViewScreen(Screen[None]):
 
 
 class TableViewScreen(ViewScreen):
-    """A view whose body is one keyed ``DiffTable``: history, breakers, audit."""
+    """A view whose body is one keyed ``DiffTable``: history, breakers, audit. By default the
+    table has the view's name as id, ``COLUMNS`` and ``TABLE_TITLE`` as its border title."""
+
+    COLUMNS: list[str] = []
+    TABLE_TITLE = ""
+
+    def compose(self) -> ComposeResult:
+        yield from self.compose_chrome_top()
+        table = DiffTable(self.COLUMNS, id=self.VIEW_NAME)
+        table.border_title = self.TABLE_TITLE
+        yield table
+        yield from self.compose_chrome_bottom()
 
     @property
     def table(self) -> DiffTable:

@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 from rich.text import Text
-from textual.app import ComposeResult
 
 from taskflow.model import BreakerState, BreakerStatus, format_duration
 from taskflow.tui.bindings import BREAKER_BINDINGS
 from taskflow.tui.glyphs import BREAKER_GLYPHS, Palette, clock_time
 from taskflow.tui.screens.base import TableViewScreen
 from taskflow.tui.state import Changes
-from taskflow.tui.widgets.diff_table import DiffTable
 
-COLUMNS = ["service", "state", "failures", "opened at", "half-open in", "tripped by"]
 
 
 def breaker_cells(state: BreakerState, palette: Palette, now_ts: float) -> tuple[Text, ...]:
@@ -35,15 +32,11 @@ class BreakersScreen(TableViewScreen):
     """Trip (``t``) and reset (``o``) with confirmation; the countdown ticks each second."""
 
     VIEW_NAME = "breakers"
+    COLUMNS = ["service", "state", "failures", "opened at", "half-open in", "tripped by"]
+    TABLE_TITLE = "Circuit breakers"
     BINDINGS = BREAKER_BINDINGS
     DEFAULT_CSS = "BreakersScreen DiffTable { height: 1fr; border: round $primary; }"
 
-    def compose(self) -> ComposeResult:
-        yield from self.compose_chrome_top()
-        table = DiffTable(COLUMNS, id="breakers")
-        table.border_title = "Circuit breakers"
-        yield table
-        yield from self.compose_chrome_bottom()
 
 
     def _rows(self) -> list[tuple[str, tuple[Text, ...]]]:
