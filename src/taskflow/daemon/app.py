@@ -49,6 +49,21 @@ log = logging.getLogger(__name__)
 DB_NAME = "taskflow.db"
 
 
+def check_state_dir_writable(state_dir: Path) -> None:
+    """Really create and remove a file: mode bits say nothing for root or on a read-only mount."""
+    probe = state_dir / f".write-probe-{os.getpid()}"
+    try:
+        fd = os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise StartupError(f"the state dir {state_dir} is not writable: {exc.strerror}") from None
+
+
+class StartupError(Exception):
+    """Why the daemon cannot start, as one sentence."""
+
+
 class Daemon:
     def __init__(self, config: DaemonConfig, *, reload_config: Any = None) -> None:
         self.config = config
@@ -72,6 +87,7 @@ class Daemon:
     async def run(self) -> int:
         self.state_dir.mkdir(parents=True, exist_ok=True, mode=0o750)
         Path(self.config.socket).parent.mkdir(parents=True, exist_ok=True, mode=0o755)
+        check_state_dir_writable(self.state_dir)
         self.lock.acquire()
         try:
             await self._serve()

@@ -1,7 +1,7 @@
 """``taskflowd``: command line, logging, and the asyncio entry point.
 
 Exit status: 0 after a clean stop; 1 when it cannot start (bad config, state dir owned by
-another daemon, socket in use, unreadable store) with one sentence on stderr.
+another daemon, socket in use, unreadable or read-only store or state dir) with one sentence on stderr.
 """
 
 from __future__ import annotations
@@ -47,15 +47,25 @@ def main(argv: list[str] | None = None) -> int:
     def reload_config():  # noqa: ANN202
         return resolve_settings(args)[0]
 
-    daemon = Daemon(config, reload_config=reload_config)
+    from taskflow.daemon.app import StartupError
+
     try:
+        daemon = Daemon(config, reload_config=reload_config)
         return asyncio.run(daemon.run())
-    except (AlreadyRunning, SocketInUse, StoreError, PermissionError, OSError) as exc:
+    except (AlreadyRunning, SocketInUse, StoreError, StartupError, OSError) as exc:
         logging.getLogger("taskflowd").debug("start-up failed", exc_info=True)
-        print(f"taskflowd: {exc}", file=sys.stderr)
+        print(f"taskflowd: {_sentence(exc)}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130
+
+
+def _sentence(exc: BaseException) -> str:
+    """An OSError as "cannot start: <reason> (<path>)" rather than "[Errno 30] ..."."""
+    if isinstance(exc, OSError) and exc.strerror:
+        where = f": {exc.filename}" if exc.filename else ""
+        return f"cannot start: {exc.strerror.lower()}{where}"
+    return str(exc)
 
 
 if __name__ == "__main__":

@@ -100,6 +100,7 @@ class Store:
                 raise StoreError(f"state database {path} could not be opened: {exc}") from exc
             raise
         try:
+            await _check_writable(conn, path)
             next_id = await queries.next_audit_id(pool)
         except BaseException:
             await pool.close()
@@ -293,3 +294,14 @@ class Store:
             pruned += len(ids)
             if len(ids) < _retention.AUDIT_CHUNK:
                 return pruned
+
+
+async def _check_writable(conn: aiosqlite.Connection, path: str) -> None:
+    """Really take the write lock once: SQLite opens a read-only file (or one on a read-only
+    filesystem) without complaint and only refuses the first write, long after start-up."""
+    try:
+        await conn.execute("BEGIN IMMEDIATE")
+        await conn.execute("CREATE TABLE main._taskflow_probe (x)")
+        await conn.execute("ROLLBACK")
+    except sqlite3.Error as exc:
+        raise StoreError(f"state database {path} is not writable: {exc}") from exc
