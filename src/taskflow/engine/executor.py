@@ -144,7 +144,8 @@ class ProcessExecutor:
                 argv = (*as_user.prefix(), *argv)
             cgroup = self.cgroups.create(os.path.basename(out_s))
             script = wrapper_script(
-                out_s, command=command, cwd=spec.cwd, cpu_limit=spec.limits.cpu, cgroup=cgroup
+                out_s, command=command, cwd=spec.cwd, cpu_limit=spec.limits.cpu, cgroup=cgroup,
+                output_cap=self.output_cap, python=sys.executable,
             )
             # psutil's create_time is boot time + the kernel's start tick; the clock read just
             # before the spawn gives the same within a tick without reading /proc, which is

@@ -24,6 +24,8 @@ import shutil
 from collections.abc import Mapping
 
 SHELL = "/bin/sh"
+RELAY_SCRIPT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "relay.py")
+RELAY_FIFOS = (".ctl", ".out", ".err")  # the order taskflow.engine.relay opens them in
 WRAPPER_NAME = "taskflow-attempt"  # $0 of the wrapper: what ps shows
 
 # Never handed to tasks: loader injection, and the daemon's own systemd plumbing.
@@ -72,6 +74,8 @@ def wrapper_script(
     cwd: str | None,
     cpu_limit: float | None,
     cgroup: str | None = None,
+    output_cap: int | None = None,
+    python: str | None = None,
 ) -> str:
     """The shell text run by ``sh -c``; a list command comes after it as ``"$@"``.
 
@@ -86,25 +90,49 @@ def wrapper_script(
     if cgroup is not None:
         # First, while stderr is still /dev/null: a refused move only loses the cgroup kill.
         parts.append(f"echo $$ >{shlex.quote(os.path.join(cgroup, 'cgroup.procs'))} || :")
-    parts += [
-        f"__taskflow_status={shlex.quote(status_path)}",
-        "trap 'printf %s \"$?\" >\"$__taskflow_status\"' EXIT",
-        "trap 'exit 129' HUP",
-        "trap 'exit 130' INT",
-        "trap 'exit 143' TERM",
-        f"exec >>{shlex.quote(os.path.join(output_dir, 'stdout'))} "
-        f"2>>{shlex.quote(os.path.join(output_dir, 'stderr'))} || exit 126",
-    ]
+    stdout = shlex.quote(os.path.join(output_dir, "stdout"))
+    stderr = shlex.quote(os.path.join(output_dir, "stderr"))
+    parts.append(f"__taskflow_status={shlex.quote(status_path)}")
+    if output_cap is not None and python is not None:
+        # Output through the relay (see taskflow.engine.relay), which bounds the files as it
+        # writes them; the EXIT trap closes our ends and waits for it to drain. Where the
+        # FIFOs cannot be made, the files are written directly (capped by the sampler).
+        q = shlex.quote
+        fifo = [q(os.path.join(output_dir, name)) for name in RELAY_FIFOS]
+        parts += [
+            # The status last: once it exists the output is complete (adoption relies on it).
+            "trap '__taskflow_rc=$?; exec >/dev/null 2>&1 3>&-; [ -z \"$__taskflow_relay\" ] || wait $__taskflow_relay; "
+            "printf %s \"$__taskflow_rc\" >\"$__taskflow_status\"; exit $__taskflow_rc' EXIT",
+            "trap 'exit 129' HUP",
+            "trap 'exit 130' INT",
+            "trap 'exit 143' TERM",
+            # Only where this user can run the relay: an unreachable interpreter would leave
+            # the FIFO opens below blocked for ever.
+            f"if [ -x {q(python)} ] && [ -r {q(RELAY_SCRIPT)} ] && mkfifo -m 600 {' '.join(fifo)} 2>/dev/null; then",
+            f"(trap '' HUP INT TERM; exec {q(python)} -I -S {q(RELAY_SCRIPT)} {q(output_dir)} {int(output_cap)}) &",
+            "__taskflow_relay=$!",
+            f"exec 3>{fifo[0]} >{fifo[1]} 2>{fifo[2]} || exit 126",
+            f"else exec >>{stdout} 2>>{stderr} || exit 126; fi",
+        ]
+    else:
+        parts += [
+            "trap 'printf %s \"$?\" >\"$__taskflow_status\"' EXIT",
+            "trap 'exit 129' HUP",
+            "trap 'exit 130' INT",
+            "trap 'exit 143' TERM",
+            f"exec >>{stdout} 2>>{stderr} || exit 126",
+        ]
     if cpu_limit is not None:
         # Soft limit sends SIGXCPU (recognisable); the hard limit 2 s later is the backstop.
         seconds = max(1, math.ceil(cpu_limit))
         parts.append(f"ulimit -St {seconds} && ulimit -Ht {seconds + 2} || exit 126")
     if cwd is not None:
         parts.append(f"cd -- {shlex.quote(cwd)} || exit 126")
+    # 3>&-: only the shell itself holds the relay's control FIFO, so its EOF means "exiting".
     if command is not None:
-        parts.append(f"eval {shlex.quote(command)}")
+        parts.append(f"eval {shlex.quote(command)} 3>&-")
     else:
-        parts.append('"$@"')
+        parts.append('"$@" 3>&-')
     return "\n".join(parts)
 
 
