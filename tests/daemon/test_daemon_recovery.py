@@ -122,3 +122,23 @@ def test_sigterm_with_on_stop_stop_ends_tasks_and_records_them(daemon, wait_term
         tree = wait_terminal(client, ref.id, timeout=5)
         assert tree.run.state in (RunState.CANCELLED, RunState.FAILED)
         assert tree.run.state is not RunState.INTERRUPTED
+
+
+def test_attempt_past_its_deadline_while_the_daemon_was_down_is_timed_out_at_adoption(daemon, wait_terminal):
+    daemon.write_tasks('[tasks.slow]\ncommand = "sleep 60"\ntimeout = "3s"\n')
+    daemon.start()
+    with daemon.client() as client:
+        ref = client.call(TriggerTask(task="slow"))
+        tree = _wait_running(client, ref.id)
+    pid = tree.attempts[-1].pid
+    daemon.kill()
+    time.sleep(4.0)  # the deadline passes while nobody watches
+    assert psutil.pid_exists(pid)
+    daemon.start()
+    ready = time.monotonic()
+    with daemon.client() as client:
+        tree = wait_terminal(client, ref.id, timeout=20)
+    late = time.monotonic() - ready
+    assert tree.run.state is RunState.FAILED and tree.run.error_type == "timeout", tree.run
+    assert late < 1.5, f"timed out {late:.1f}s after the restart, not at once"
+    assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE

@@ -60,7 +60,7 @@ async def test_small_output_is_complete_when_the_attempt_ends(executor: ProcessE
     err, _, _ = read_output(handle.output_dir, "stderr", 0)
     assert out.splitlines()[-1] == b"20000" and len(out.splitlines()) == 20000
     assert err == b"done\n"
-    assert sorted(os.listdir(handle.output_dir)) == ["status", "stderr", "stdout"]
+    assert sorted(os.listdir(handle.output_dir)) == ["pid", "status", "stderr", "stdout"]  # no FIFO left behind
 
 
 def test_unreachable_relay_interpreter_falls_back_to_direct_files() -> None:

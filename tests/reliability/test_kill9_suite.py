@@ -58,12 +58,6 @@ class DuplicateAttempt(AssertionError):
 
 
 @pytest.mark.timeout(3600 if LONG else 240)
-@pytest.mark.xfail(
-    strict=False,
-    raises=DuplicateAttempt,
-    reason="issue 9 item 5: an attempt runs twice when the daemon is SIGKILLed between "
-    "spawn and the group commit of `running` (only this check is expected to fail)",
-)
 def test_acknowledged_runs_survive_random_sigkills(workload: Workload) -> None:
     why = workload.why
     while workload.kills < KILLS or len(workload.acknowledged) < RUNS:

@@ -97,7 +97,7 @@ class Daemon:
 
     async def _serve(self) -> None:
         self._import_plugins()
-        self.store = await Store.open(self.state_dir / DB_NAME)
+        self.store = await Store.open(self.state_dir / DB_NAME, commit_window=self.config.commit_window)
         executor = ProcessExecutor(
             self.state_dir / "output",
             output_cap=self.config.output_cap,

@@ -51,6 +51,24 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def settle_attempt(attempt: Attempt, outcome: AttemptOutcome, *, cancelled: bool) -> None:
+    """Copy an attempt's outcome onto its record."""
+    attempt.finished_at = outcome.finished_at
+    attempt.exit_code = outcome.exit_code
+    attempt.signal = outcome.signal
+    attempt.error_type = outcome.error_type
+    attempt.message = outcome.message
+    attempt.peak_rss = outcome.peak_rss
+    attempt.cpu_seconds = outcome.cpu_seconds
+    attempt.output_bytes = outcome.output_bytes
+    attempt.output_cut = outcome.output_cut
+    attempt.result = outcome.result
+    if cancelled:
+        attempt.state = RunState.CANCELLED
+    else:
+        attempt.state = RunState.SUCCEEDED if outcome.error_type is None else RunState.FAILED
+
+
 def _dt(ts: float) -> datetime:
     return datetime.fromtimestamp(ts, UTC)
 
@@ -500,20 +518,7 @@ class Engine:
         if outcome.cancelled:
             active.cancel_requested = True
         success = outcome.error_type is None and not active.cancel_requested
-        attempt.finished_at = outcome.finished_at
-        attempt.exit_code = outcome.exit_code
-        attempt.signal = outcome.signal
-        attempt.error_type = outcome.error_type
-        attempt.message = outcome.message
-        attempt.peak_rss = outcome.peak_rss
-        attempt.cpu_seconds = outcome.cpu_seconds
-        attempt.output_bytes = outcome.output_bytes
-        attempt.output_cut = outcome.output_cut
-        attempt.result = outcome.result
-        if active.cancel_requested:
-            attempt.state = RunState.CANCELLED
-        else:
-            attempt.state = RunState.SUCCEEDED if success else RunState.FAILED
+        settle_attempt(attempt, outcome, cancelled=active.cancel_requested)
         active.handle = None
         self.store.save_attempt(attempt)
         self.bus.publish(events.ATTEMPTS, attempt)

@@ -17,7 +17,7 @@ import signal
 import sys
 import time
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -41,9 +41,11 @@ from taskflow.engine.output import (
     stream_extent,
 )
 from taskflow.engine.wrapper import (
+    PID_FILE,
     SHELL,
     check_cwd,
     find_executable,
+    is_wrapper_of,
     param_env,
     read_status,
     task_base_env,
@@ -292,6 +294,37 @@ class ProcessExecutor:
             size, cut = size + stream_size, cut + stream_cut
         return classify(ending, size, cut)
 
+    async def trace(
+        self, run_id: str, number: int, spec: TaskSpec | None = None
+    ) -> tuple[Attempt, RunningAttempt | AttemptOutcome | None] | None:
+        """Find attempt ``number`` of ``run_id`` from what it left on disk and in /proc.
+
+        For a start the store never recorded (the daemon died between the spawn and the
+        commit). None: it never ran, so starting it is safe. Otherwise the attempt as far as
+        it can be rebuilt, with what ``adopt`` makes of it (None: it ran, outcome unknown).
+        """
+        out = str(attempt_dir(self.output_root, run_id, number))
+        if not os.path.isdir(out):
+            return None
+        pid_path = os.path.join(out, PID_FILE)
+        pid = read_status(pid_path)  # the same one-integer format
+        proc = await asyncio.to_thread(_find_wrapper, out, pid)
+        if proc is None and pid is None:
+            return None  # made, but the wrapper never ran its first line
+        try:
+            began = proc.create_time() if proc is not None else os.stat(pid_path).st_mtime
+        except (psutil.Error, OSError):
+            began = time.time()
+        attempt = Attempt(
+            run_id=run_id,
+            number=number,
+            pid=proc.pid if proc is not None else pid,
+            pid_started_at=proc.create_time() if proc is not None else None,
+            started_at=datetime.fromtimestamp(began, UTC),
+            output_dir=out,
+        )
+        return attempt, await self.adopt(attempt, spec)
+
     async def stop_all(self) -> None:
         """Cancel every running attempt and wait for their outcomes (on_stop = "stop")."""
         handles = list(self._running.values())
@@ -306,6 +339,23 @@ class ProcessExecutor:
         if self._sampler is not None:
             self._sampler.cancel()
             self._sampler = None
+
+
+def _find_wrapper(output_dir: str, pid: int | None) -> psutil.Process | None:
+    """The live wrapper of the attempt in ``output_dir``: ``pid`` if it still is that
+    wrapper, else any process that is (the pid file may not be written yet)."""
+    if pid is not None:
+        try:
+            proc = psutil.Process(pid)
+            if is_wrapper_of(proc.cmdline(), output_dir) and proc.status() != psutil.STATUS_ZOMBIE:
+                return proc
+        except psutil.Error:
+            pass
+        return None  # it wrote its pid and is gone (the pid may be another process's now)
+    for proc in psutil.process_iter(["cmdline"]):
+        if is_wrapper_of(proc.info["cmdline"] or [], output_dir):
+            return proc
+    return None
 
 
 def _same_process(pid: int | None, created: float | None) -> bool:

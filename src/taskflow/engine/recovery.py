@@ -4,7 +4,10 @@ On start the daemon reads every non-terminal run. A leaf that was running is:
 - still alive (pid and process start time match) → adopted and watched to the end;
 - finished while the daemon was down → its outcome is read back from the attempt's files;
 - otherwise → ``interrupted`` (never silently turned into success or failure).
-Pending, queued, retrying and blocked runs simply continue.
+A start is exactly-once: before a pending, queued or retrying leaf continues, the folder of
+its next attempt is checked for traces of a start the store never recorded (the daemon died
+between the spawn and the group commit); what is found is adopted or read back the same way,
+never started again. Pending, queued, retrying and blocked runs without traces continue.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from collections import defaultdict
 from typing import TYPE_CHECKING
 
 # engine.py imports this module only inside Engine.start, so this is no import cycle.
-from taskflow.engine.engine import ActiveRun, _dt
+from taskflow.engine.engine import ActiveRun, _dt, settle_attempt
 from taskflow.engine.executor import AttemptOutcome, RunningAttempt
 from taskflow.engine.runtree import PlannedRun, decode_spec, to_sched_runs
 from taskflow.model import Attempt, Run, RunState, TaskSpec
@@ -63,17 +66,23 @@ async def reconcile_runs(engine: Engine) -> dict[str, int]:
                 engine.active[run.id] = active
                 continue
             engine.active[run.id] = active
-            if run.state is not RunState.RUNNING or p.spec.is_group:
+            if p.spec.is_group:
                 report["continued"] += 1
                 continue
             attempts = await engine.store.attempts(run.id)
             last = attempts[-1] if attempts else None
             found: RunningAttempt | AttemptOutcome | None = None
-            if last is not None and last.finished_at is None:
+            if run.state is RunState.RUNNING and last is not None and last.finished_at is None:
                 try:
                     found = await engine.executor.adopt(last, p.spec)
                 except Exception:
                     log.exception("adopting run %s attempt %s failed", run.id, last.number)
+            else:
+                last = None
+            last, found = await _unrecorded_starts(engine, p, attempts, last, found)
+            if last is None and run.state is not RunState.RUNNING:
+                report["continued"] += 1
+                continue
             if isinstance(found, RunningAttempt):
                 watch.append((active, found, last))
                 report["adopted"] += 1
@@ -101,6 +110,47 @@ async def reconcile_runs(engine: Engine) -> dict[str, int]:
     engine.wake()
     log.info("recovery: %s", ", ".join(f"{k} {v}" for k, v in report.items()))
     return report
+
+
+async def _unrecorded_starts(
+    engine: Engine,
+    planned: PlannedRun,
+    recorded: list[Attempt],
+    last: Attempt | None,
+    found: RunningAttempt | AttemptOutcome | None,
+) -> tuple[Attempt | None, RunningAttempt | AttemptOutcome | None]:
+    """Attempts the daemon started but died before recording (spawn, then SIGKILL before
+    the group commit): found by their traces, so they are adopted or read back — never
+    started a second time. Returns the latest attempt and what became of it."""
+    run = planned.run
+    number = recorded[-1].number if recorded else 0
+    while (traced := await engine.executor.trace(run.id, number + 1, planned.spec)) is not None:
+        if last is not None:  # a later start means this one had ended
+            _settle_earlier(engine, last, found)
+        last, found = traced
+        number = last.number
+        log.info("run %s (%s) attempt %d started before the crash but was never recorded",
+                 run.id, run.task, number)
+        run.state = RunState.RUNNING
+        run.attempts = max(run.attempts, number)
+        run.not_before = None
+        run.started_at = run.started_at or last.started_at
+        engine.store.save_runs((run,))
+        engine.store.save_attempt(last)
+    return last, found
+
+
+def _settle_earlier(engine: Engine, attempt: Attempt, found: RunningAttempt | AttemptOutcome | None) -> None:
+    """Record an attempt that ended before a later one began (its run retried it)."""
+    if isinstance(found, AttemptOutcome):
+        settle_attempt(attempt, found, cancelled=False)
+    else:
+        if isinstance(found, RunningAttempt):  # cannot be: attempts of a run never overlap
+            log.error("run %s attempt %d still runs while a later one exists", attempt.run_id, attempt.number)
+        attempt.state = RunState.INTERRUPTED
+        attempt.finished_at = attempt.finished_at or _dt(time.time())
+        attempt.message = "the daemon stopped during this attempt and its outcome could not be recovered"
+    engine.store.save_attempt(attempt)
 
 
 def _interrupt(engine: Engine, active: ActiveRun, now: float) -> None:

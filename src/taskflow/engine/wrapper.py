@@ -26,6 +26,7 @@ from collections.abc import Mapping
 SHELL = "/bin/sh"
 RELAY_SCRIPT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "relay.py")
 RELAY_FIFOS = (".ctl", ".out", ".err")  # the order taskflow.engine.relay opens them in
+PID_FILE = "pid"  # the wrapper's pid, its first act
 WRAPPER_NAME = "taskflow-attempt"  # $0 of the wrapper: what ps shows
 
 # Never handed to tasks: loader injection, and the daemon's own systemd plumbing.
@@ -86,7 +87,9 @@ def wrapper_script(
     single-quoted so a syntax error in it surfaces at ``eval`` time, after the trap is set.
     """
     status_path = os.path.join(output_dir, "status")
-    parts = []
+    # The first trace of a start: recovery tells "began" from "never ran" by it (a crash can
+    # come before the daemon records the attempt). A refused write leaves the /proc scan.
+    parts = [f"echo $$ >{shlex.quote(os.path.join(output_dir, PID_FILE))} 2>/dev/null || :"]
     if cgroup is not None:
         # First, while stderr is still /dev/null: a refused move only loses the cgroup kill.
         parts.append(f"echo $$ >{shlex.quote(os.path.join(cgroup, 'cgroup.procs'))} || :")
@@ -138,6 +141,12 @@ def wrapper_script(
 
 def wrapper_argv(script: str, argv: tuple[str, ...] = ()) -> list[str]:
     return ["sh", "-c", script, WRAPPER_NAME, *argv]
+
+
+def is_wrapper_of(cmdline: list[str], output_dir: str) -> bool:
+    """Is ``cmdline`` (a process's argv) the wrapper of the attempt in ``output_dir``?"""
+    mark = f"__taskflow_status={shlex.quote(os.path.join(output_dir, 'status'))}\n"
+    return len(cmdline) > 3 and cmdline[3] == WRAPPER_NAME and mark in cmdline[2]
 
 
 def find_executable(name: str, env: Mapping[str, str], cwd: str | None) -> str:

@@ -37,6 +37,7 @@ class DaemonConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     stop_grace: float = 10.0  # SIGTERM → SIGKILL grace for timeouts, cancels and on_stop=stop
     attempt_cgroups: bool = True  # a cgroup per attempt where possible (kills setsid'd children)
     output_cap: int = 16 * 1024 * 1024  # bytes kept per attempt and stream (the tail)
+    commit_window: float = 0.0  # seconds each store commit waits to gather more writes
     python_path: list[str] = []
     plugins: list[str] = []  # modules imported at start (hooks, shared task code)
     pools: dict[str, int] = {}
