@@ -53,6 +53,18 @@ def test_broken_folder_prints_every_error_and_exits_1(tmp_path: Path):
     assert "Traceback" not in result.stdout + result.stderr
 
 
+def test_a_clash_with_a_broken_file_is_reported_in_the_same_pass(tmp_path: Path):
+    folder = tmp_path / "tasks.d"
+    folder.mkdir()
+    (folder / "a.toml").write_text("[tasks.deploy]\ncommand = 'true'\n[tasks.other]\npriority = 9\n")
+    (folder / "b.toml").write_text("[tasks.deploy]\ncommand = 'true'\n")
+    result = taskflow("validate", str(folder))
+    assert result.returncode == 1
+    lines = result.stdout.splitlines()
+    assert f'{folder}/b.toml: tasks.deploy: task "deploy" is also defined in {folder}/a.toml' in lines
+    assert any(line.startswith(f"{folder}/a.toml: tasks.other") for line in lines), lines
+
+
 def test_json_output(tmp_path: Path):
     folder = broken_dir(tmp_path)
     result = taskflow("--json", "validate", str(folder))

@@ -33,6 +33,9 @@ class FileResult(msgspec.Struct, frozen=True, kw_only=True):
     pools: dict[str, int] = {}
     services: dict[str, ServiceSpec] = {}
     errors: list[TaskFileError] = []
+    # Top-level task names the file declares, even when it has errors: a broken file must not
+    # hide another file's clash with it.
+    declared: list[str] = []
 
     @property
     def ok(self) -> bool:
@@ -58,11 +61,14 @@ def load_file(path: str | Path) -> FileResult:
     defaults = parse_defaults(data["defaults"], problems) if "defaults" in data else {}
     pools = parse_pools(data["pools"], problems) if "pools" in data else {}
     services = parse_services(data["services"], problems) if "services" in data else {}
-    specs = build_tasks(data.get("tasks", {}), defaults, file, problems)
+    tasks = data.get("tasks", {})
+    specs = build_tasks(tasks, defaults, file, problems)
+    declared = [str(name) for name in tasks] if isinstance(tasks, dict) else []
     if problems:
-        return FileResult(file=file, errors=problems.errors)
+        return FileResult(file=file, errors=problems.errors, declared=declared)
     return FileResult(
-        file=file, tasks={spec.name: spec for spec in specs}, pools=pools, services=services
+        file=file, tasks={spec.name: spec for spec in specs}, pools=pools, services=services,
+        declared=declared,
     )
 
 
@@ -76,14 +82,18 @@ def merge(results: Sequence[FileResult]) -> TaskSet:
     service_owner: dict[str, str] = {}
     for result in results:
         merged.errors.extend(result.errors)
-        if not result.ok:
-            continue
         clashes: list[TaskFileError] = []
-        for spec in result.tasks.values():
-            if spec.parent is None and spec.name in owner:
+        for name in result.declared or [s.name for s in result.tasks.values() if s.parent is None]:
+            if name in owner:
                 clashes.append(TaskFileError(
-                    result.file, key_path("tasks", spec.name),
-                    f'task "{spec.name}" is also defined in {owner[spec.name]}'))
+                    result.file, key_path("tasks", name), f'task "{name}" is also defined in {owner[name]}'))
+        if not result.ok:
+            # Contributes nothing, but its names still clash with later files (every problem
+            # in one pass, not one per fix).
+            merged.errors.extend(clashes)
+            for name in result.declared:
+                owner.setdefault(name, result.file)
+            continue
         for name, size in result.pools.items():
             if name in merged.pools and merged.pools[name] != size:
                 clashes.append(TaskFileError(
