@@ -9,6 +9,9 @@ STAMP := $(VENV)/.installed
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
+	@# The distribution was called `taskflow` (OpenStack's name on PyPI) before it became
+	@# `taskflowd`; an old editable install of it would shadow the console scripts.
+	$(BIN)/python -m pip uninstall --quiet --yes taskflow 2>/dev/null || true
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 

@@ -22,7 +22,7 @@ from taskflow.client import ClientError
 from taskflow.model import RunState
 from taskflow.protocol import Cancel, ShowRun, TriggerTask
 
-from ..daemon_process import DaemonProcess
+from daemon_process import DaemonProcess
 
 
 def _db_states(daemon: DaemonProcess) -> dict[str, str]:

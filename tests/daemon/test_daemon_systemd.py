@@ -27,7 +27,7 @@ def _unit_root(tmp_path: Path, with_drop_in: bool) -> Path:
     if with_drop_in:
         (root / "etc/systemd/system/taskflowd.service.d").mkdir()
         shutil.copy(DROP_IN, root / "etc/systemd/system/taskflowd.service.d/hardening.conf")
-    for exe in ("usr/local/bin/taskflowd", "bin/kill"):
+    for exe in ("opt/taskflow/bin/taskflowd", "bin/kill"):
         path = root / exe
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text("#!/bin/sh\n")

@@ -374,4 +374,4 @@ def test_yaml_without_pyyaml_says_what_to_install(write):
     )
     out = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True,
                          text=True, timeout=60, check=True).stdout
-    assert out.strip() == f"{path}: YAML task files need PyYAML: install taskflow[yaml]"
+    assert out.strip() == f"{path}: YAML task files need PyYAML: install taskflowd[yaml]"

@@ -16,7 +16,7 @@ def test_wheel_carries_every_builtin_theme(tmp_path):
         capture_output=True, text=True, timeout=300,
     )
     assert built.returncode == 0, built.stderr
-    [wheel] = tmp_path.glob("taskflow-*.whl")
+    [wheel] = tmp_path.glob("taskflowd-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
     for theme in sorted((ROOT / "themes").glob("*.toml")):
         assert f"taskflow/themes/{theme.name}" in names, theme.name

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import grp
+import os
+import pwd
+import stat
+
 from taskflow.protocol.replies import ErrorCode
 
 
@@ -31,10 +36,7 @@ def unreachable(path: str, exc: OSError) -> DaemonUnreachable:
     elif isinstance(exc, ConnectionRefusedError):
         why = "connection refused"
     elif isinstance(exc, PermissionError):
-        return DaemonUnreachable(
-            f"cannot reach taskflowd at {path}: permission denied; "
-            "is your user in the socket's group (taskflow)?"
-        )
+        return DaemonUnreachable(f"cannot reach taskflowd at {path}: permission denied; {_permission_hint(path)}")
     elif isinstance(exc, TimeoutError):
         return DaemonUnreachable(f"taskflowd at {path} did not answer in time; is it overloaded or stuck?")
     else:
@@ -42,3 +44,47 @@ def unreachable(path: str, exc: OSError) -> DaemonUnreachable:
     return DaemonUnreachable(
         f"cannot reach taskflowd at {path}: {why}; is it running? (systemctl status taskflowd)"
     )
+
+
+def _permission_hint(path: str) -> str:
+    """What blocks us: a directory on the way we cannot enter, or the socket's own mode."""
+    directory = os.path.dirname(os.path.abspath(path))
+    while directory != "/":
+        if not os.access(directory, os.X_OK):
+            return (f"the directory {directory} ({_owner_and_mode(directory)}) does not let you in; "
+                    "the daemon opens it to its socket group at start, so restart it or check socket_group")
+        directory = os.path.dirname(directory)
+    try:
+        gid = os.stat(path).st_gid
+        group = grp.getgrgid(gid).gr_name
+    except (KeyError, OSError):
+        return "is your user in the socket's group?"
+    if gid in os.getgroups() or gid == os.getegid():
+        return f"the socket ({_owner_and_mode(path)}) does not let its own group in; check the daemon's umask"
+    if group in _my_groups():
+        return f"you joined the socket's group ({group}) after this login; log in again or run `newgrp {group}`"
+    return f"is your user in the socket's group ({group})? (`usermod -aG {group} USER`, then log in again)"
+
+
+def _owner_and_mode(path: str) -> str:
+    try:
+        info = os.stat(path)
+    except OSError:
+        return "unreadable"
+    return f"{_name(pwd.getpwuid, info.st_uid)}:{_name(grp.getgrgid, info.st_gid)} {stat.S_IMODE(info.st_mode):04o}"
+
+
+def _name(lookup, ident: int) -> str:  # noqa: ANN001
+    try:
+        return lookup(ident)[0]
+    except KeyError:
+        return str(ident)
+
+
+def _my_groups() -> set[str]:
+    """Groups the user belongs to in the group database (not just this session's)."""
+    try:
+        user = pwd.getpwuid(os.getuid())
+    except KeyError:
+        return set()
+    return {g.gr_name for g in grp.getgrall() if user.pw_name in g.gr_mem or g.gr_gid == user.pw_gid}

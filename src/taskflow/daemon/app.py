@@ -186,7 +186,7 @@ class Daemon:
 
             return Metrics(self.config.metrics_port, self.engine)
         except ImportError:
-            log.error("metrics_port is set but prometheus-client is not installed (pip install 'taskflow[metrics]')")
+            log.error("metrics_port is set but prometheus-client is not installed (pip install 'taskflowd[metrics]')")
         except OSError as exc:
             log.error("cannot serve metrics on 127.0.0.1:%s: %s", self.config.metrics_port, exc)
         return None

@@ -68,10 +68,42 @@ def _give_to_group(path: str, group: str | None) -> None:
         log.warning("not permitted to give %s to group %r", path, group)
 
 
+def _open_directory_to_group(parent: str, group: str | None) -> None:
+    """Let the socket's group traverse the directory holding the socket.
+
+    systemd makes ``RuntimeDirectory=taskflow`` as root:root with ``RuntimeDirectoryMode``
+    (0750), which would lock the group out however the socket's own mode reads. Only a
+    directory that is the daemon's alone is changed: owned by us with our own group, not
+    world-writable or sticky (never ``/tmp``), and not traversable by everyone already.
+    """
+    if not group:
+        return
+    try:
+        gid = grp.getgrnam(group).gr_gid
+        info = os.stat(parent)
+    except (KeyError, OSError):
+        return
+    mode = stat.S_IMODE(info.st_mode)
+    if info.st_uid != os.geteuid() or mode & (stat.S_ISVTX | stat.S_IWOTH | stat.S_IXOTH):
+        return
+    if info.st_gid == gid and mode & stat.S_IXGRP:
+        return
+    if info.st_gid not in (gid, os.getegid()):
+        return  # someone gave it a group on purpose
+    try:
+        os.chown(parent, -1, gid)
+        os.chmod(parent, mode | stat.S_IXGRP)
+    except OSError as exc:
+        log.warning("could not let group %r into %s: %s", group, parent, exc.strerror)
+        return
+    log.info("gave %s to group %r (mode %o) so its members reach the socket", parent, group, mode | stat.S_IXGRP)
+
+
 def bind_unix_socket(path: str, group: str | None, backlog: int = 128) -> socket.socket:
     """A listening, non-blocking Unix socket at ``path`` with mode 0660."""
     parent = os.path.dirname(path) or "."
     os.makedirs(parent, mode=0o755, exist_ok=True)
+    _open_directory_to_group(parent, group)
     _remove_stale(path)
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:

@@ -56,7 +56,7 @@ def _read_yaml(text: str, problems: Problems) -> Any:
     try:
         import yaml
     except ImportError:
-        problems.add("", "YAML task files need PyYAML: install taskflow[yaml]")
+        problems.add("", "YAML task files need PyYAML: install taskflowd[yaml]")
         return None
     loader = _yaml_loader_class(yaml)(text)
     try:
