@@ -130,8 +130,10 @@ def test_unrecorded_start_past_its_deadline_is_timed_out_at_once(daemon, wait_te
     assert len(ledger.read_text().splitlines()) == 1, "the task ran twice"
 
 
-def test_attempt_folder_without_traces_is_started_once(daemon, wait_terminal):
-    """The daemon made the folder and died before the spawn: nothing ran, so it starts."""
+def test_attempt_folder_alone_is_never_started_again(daemon, wait_terminal):
+    """The folder is made just before the spawn. On a full disk the wrapper can run its task
+    without managing to write a pid or a status, so a bare folder may be a start that
+    happened: it is interrupted (visible, rerunnable), never run a second time."""
     ledger = daemon.workdir / "ledger"
     daemon.write_tasks(
         f"""
@@ -150,7 +152,7 @@ def test_attempt_folder_without_traces_is_started_once(daemon, wait_terminal):
     (daemon.state_dir / "output" / f"{run_id}.1").mkdir()
     daemon.start()
     with daemon.client() as client:
-        client.call(Cancel(run_id=blocker))
         tree = wait_terminal(client, run_id, timeout=20)
-    assert tree.run.state is RunState.SUCCEEDED, tree.run
-    assert ledger.read_text() == "ran\n"
+        client.call(Cancel(run_id=blocker))
+    assert tree.run.state is RunState.INTERRUPTED, tree.run
+    assert not ledger.exists()

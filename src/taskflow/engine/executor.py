@@ -300,8 +300,10 @@ class ProcessExecutor:
         """Find attempt ``number`` of ``run_id`` from what it left on disk and in /proc.
 
         For a start the store never recorded (the daemon died between the spawn and the
-        commit). None: it never ran, so starting it is safe. Otherwise the attempt as far as
-        it can be rebuilt, with what ``adopt`` makes of it (None: it ran, outcome unknown).
+        commit). None: no folder, so it never began and starting it is safe. Otherwise the
+        attempt as far as it can be rebuilt, with what ``adopt`` makes of it (None: outcome
+        unknown). A folder alone counts: on a full disk the wrapper may have run its task
+        without managing to write its pid or status, so a bare folder is never started again.
         """
         out = str(attempt_dir(self.output_root, run_id, number))
         if not os.path.isdir(out):
@@ -309,10 +311,8 @@ class ProcessExecutor:
         pid_path = os.path.join(out, PID_FILE)
         pid = read_status(pid_path)  # the same one-integer format
         proc = await asyncio.to_thread(_find_wrapper, out, pid)
-        if proc is None and pid is None:
-            return None  # made, but the wrapper never ran its first line
         try:
-            began = proc.create_time() if proc is not None else os.stat(pid_path).st_mtime
+            began = proc.create_time() if proc is not None else os.stat(out).st_mtime
         except (psutil.Error, OSError):
             began = time.time()
         attempt = Attempt(
