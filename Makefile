@@ -20,6 +20,10 @@ venv: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
 
+lint: $(STAMP)
+	$(BIN)/lint-imports
+	$(BIN)/ruff check src tests bench
+
 demo: $(STAMP)
 	$(BIN)/taskflow demo
 

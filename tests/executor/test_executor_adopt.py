@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 
 from taskflow.engine.executor import AttemptOutcome, ProcessExecutor, RunningAttempt, read_output
+from taskflow.engine.wrapper import read_status
 from taskflow.model import Attempt, ErrorType
 
 from .conftest import command_spec, python_spec, run_id
@@ -65,7 +66,7 @@ async def test_adopt_reads_back_an_attempt_that_finished_while_down(tmp_path: Pa
     handle.detach()
     status = Path(handle.output_dir) / "status"
     deadline = time.monotonic() + 10
-    while not status.exists() and time.monotonic() < deadline:
+    while read_status(str(status)) is None and time.monotonic() < deadline:
         await asyncio.sleep(0.02)
     outcome = await ProcessExecutor(root).adopt(record)
     assert isinstance(outcome, AttemptOutcome)
@@ -82,7 +83,7 @@ async def test_adopt_reads_back_a_python_result(tmp_path: Path) -> None:
     handle.detach()
     status = Path(handle.output_dir) / "status"
     deadline = time.monotonic() + 20
-    while not status.exists() and time.monotonic() < deadline:
+    while read_status(str(status)) is None and time.monotonic() < deadline:
         await asyncio.sleep(0.02)
     outcome = await ProcessExecutor(root).adopt(record)
     assert isinstance(outcome, AttemptOutcome)

@@ -127,7 +127,7 @@ async def test_missing_cwd_is_spawn_error(executor: ProcessExecutor, tmp_path: P
 async def test_status_file_matches_exit_code(executor: ProcessExecutor, command: str, code: int) -> None:
     handle = executor.start(command_spec(command), run_id(), 1)
     await handle.wait()
-    assert (Path(handle.output_dir) / "status").read_text() == str(code)
+    assert (Path(handle.output_dir) / "status").read_text().strip() == str(code)
 
 
 async def test_many_concurrent_attempts(executor: ProcessExecutor) -> None:

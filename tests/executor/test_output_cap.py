@@ -95,6 +95,6 @@ def test_unreachable_relay_interpreter_falls_back_to_direct_files() -> None:
         assert done.returncode == 0
         assert (out / "stdout").read_text() == "hi\n"
         assert (out / "stderr").read_text() == "err\n"
-        assert (out / "status").read_text() == "0"
+        assert (out / "status").read_text().strip() == "0"
     finally:
         shutil.rmtree(tmp_path)

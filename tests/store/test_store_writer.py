@@ -7,9 +7,10 @@ import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 
+import msgspec
 import pytest
 
-from taskflow.model import Attempt, Run, RunState, new_ulid
+from taskflow.model import Attempt, AuditEntry, Role, Run, RunState, new_ulid
 from taskflow.store import Store, StoreError
 
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
@@ -79,26 +80,66 @@ async def test_a_tree_saved_together_commits_all_or_nothing(store: Store) -> Non
     assert await store.get_run(root.id) is None
 
 
-async def test_disk_full_fails_the_batch_keeps_acknowledged_state_and_recovers(store: Store) -> None:
-    acknowledged = [run() for _ in range(5)]
-    await store.save_runs(acknowledged)
+async def _cap_pages(store: Store) -> None:
     # SQLite's page cap yields exactly the error a full disk does (SQLITE_FULL). The writer
     # connection is the store's own; setting a pragma on it is configuration, not a mock.
     pages = (await (await store._writer_conn.execute("PRAGMA page_count")).fetchone())[0]
     await store._writer_conn.execute(f"PRAGMA max_page_count = {pages}")
+
+
+async def _uncap_pages(store: Store) -> None:
+    await store._writer_conn.execute("PRAGMA max_page_count = 1073741823")
+
+
+async def test_disk_full_refuses_new_runs_keeps_acknowledged_state_and_recovers(store: Store) -> None:
+    acknowledged = [run() for _ in range(5)]
+    await store.save_runs(acknowledged)
+    await _cap_pages(store)
     big = [run() for _ in range(200)]
     for r in big:
         r.message = "x" * 2000
-    futures = [store.save_runs([r]) for r in big]
+    futures = [store.save_runs([r], new=True) for r in big]
     results = await asyncio.gather(*futures, return_exceptions=True)
     errors = [r for r in results if isinstance(r, BaseException)]
     assert errors and all(isinstance(e, StoreError) and "full" in str(e) for e in errors)
+    assert store.backlog == 0  # new runs are refused, not held
     for r in acknowledged:
         assert await store.get_run(r.id) == r
-    await store._writer_conn.execute("PRAGMA max_page_count = 1073741823")
+    await _uncap_pages(store)
     after = run()
-    await store.save_runs([after])
+    await store.save_runs([after], new=True)
     assert await store.get_run(after.id) == after
+
+
+async def test_disk_full_holds_what_already_happened_in_order_until_it_lands(store: Store) -> None:
+    """Terminal states and audit entries are never dropped: held, retried, landed in order."""
+    runs = [run() for _ in range(20)]
+    await store.save_runs(runs, new=True)
+    await _cap_pages(store)
+    futures = []
+    for r in runs:
+        r.message = "y" * 3000
+        r.state = RunState.RUNNING
+        futures.append(store.save_runs([r]))
+    for r in runs:
+        r.state = RunState.SUCCEEDED
+        futures.append(store.save_runs([msgspec.structs.replace(r)]))
+    futures.append(store.record_audit(AuditEntry(at=T0, user="ana", role=Role.OPERATOR, action="cancel", args={})))
+    await asyncio.sleep(1.0)
+    assert not any(f.done() for f in futures), "held writes must wait, not fail"
+    assert store.backlog > 0 and "full" in (store.problem or "")
+    trigger = run()
+    trigger.message = "z" * 3000
+    new = store.save_runs([trigger], new=True)  # a trigger meanwhile is refused at once
+    with pytest.raises(StoreError, match="full"):
+        await asyncio.wait_for(new, 10)
+    await _uncap_pages(store)
+    await asyncio.wait_for(asyncio.gather(*futures), 15)
+    assert store.backlog == 0 and store.problem is None
+    for r in runs:
+        stored = await store.get_run(r.id)
+        assert stored is not None and stored.state is RunState.SUCCEEDED  # the last write won
+    assert len(await store.audit()) == 1
 
 
 async def test_close_commits_pending_fire_and_forget_writes(tmp_path: Path) -> None:

@@ -48,6 +48,8 @@ def _print_status(info) -> None:  # noqa: ANN001 - StatusInfo, imported lazily
                        for state, count in sorted(info.counts.items()) if count)
     grid.add_row("runs", counts or "none yet")
     out.print(grid)
+    for problem in info.problems:
+        out.print("[bold red]problem:[/] ", plain(problem), sep="")
     if info.task_errors:
         out.print(f"[bold red]{len(info.task_errors)} task file problem(s):[/]")
         for problem in info.task_errors:
@@ -67,8 +69,8 @@ def health(args: argparse.Namespace) -> int:
     elif info.ok:
         print(f"ok (event loop lag {info.loop_lag_ms:.1f} ms)")
     else:
-        print(f"unhealthy: the daemon answers but its event loop lags {info.loop_lag_ms:.0f} ms "
-              "or it is stopping")
+        print("unhealthy: " + ("; ".join(info.problems) or
+                               f"the daemon answers but its event loop lags {info.loop_lag_ms:.0f} ms"))
     return EXIT_OK if info.ok else EXIT_ERROR
 
 

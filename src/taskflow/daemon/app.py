@@ -118,6 +118,7 @@ class Daemon:
             version=__version__,
             socket_group=self.config.socket_group,
             operator_group=self.config.operator_group,
+            limits=self.config.connections,
         )
         try:
             await self.server.start()
@@ -304,7 +305,21 @@ class Daemon:
             task_errors=list(self.task_errors),
             files=self.files,
             tasks=len(engine.tasks),
+            problems=self.problems(),
         )
+
+    def problems(self) -> list[str]:
+        """Daemon-level trouble an operator must hear about (``status``, ``health``)."""
+        problem = self.store.problem
+        if problem is None:
+            return []
+        held = self.store.backlog
+        unsaved = len(self.engine.unsaved)
+        return [
+            f"{problem}; {held} write(s) held in memory and retried"
+            + (f", including the end of {unsaved} run(s)" if unsaved else "")
+            + " (free space to let them land)"
+        ]
 
     def _status_line(self) -> str:
         counts = self.engine.counts()

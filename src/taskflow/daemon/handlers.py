@@ -51,6 +51,7 @@ from taskflow.store import StoreError
 
 if TYPE_CHECKING:
     from taskflow.daemon.app import Daemon
+    from taskflow.engine.engine import Engine
 
 log = logging.getLogger(__name__)
 
@@ -62,11 +63,19 @@ def public_run(run: Run) -> Run:
     return msgspec.structs.replace(run, spec=None) if run.spec is not None else run
 
 
-def _public_tree(tree: RunTree) -> RunTree:
+def _public_tree(tree: RunTree, engine: Engine) -> RunTree:
+    run, attempts = tree.run, tree.attempts
+    unsaved = engine.unsaved.get(run.id)
+    if unsaved is not None:  # ended, but a full disk holds its record back: show the truth
+        run = unsaved
+        active = engine.active.get(run.id)
+        last = active.attempt if active is not None else None
+        if last is not None:
+            attempts = [a for a in attempts if a.number != last.number] + [last]
     return RunTree(
-        run=public_run(tree.run),
-        attempts=tree.attempts,
-        children=[_public_tree(child) for child in tree.children],
+        run=public_run(run),
+        attempts=attempts,
+        children=[_public_tree(child, engine) for child in tree.children],
     )
 
 
@@ -156,7 +165,9 @@ class RequestHandler:
             outcome=outcome,
         )
         try:
-            await self.daemon.store.append_audit(entry)
+            # Kept and retried if the disk is full: the reply waits until it lands or is held.
+            store = self.daemon.store
+            await store.settled(store.record_audit(entry))
         except StoreError as exc:  # already one sentence (disk full, ...); the store logged it too
             log.error("could not write the audit entry for %s by %s: %s", entry.action, entry.user, exc)
         except Exception:
@@ -172,11 +183,18 @@ class RequestHandler:
             if RunState(state).terminal
         }
         counts.update((state, n) for state, n in info.counts.items() if not RunState(state).terminal)
+        for run in self.engine.unsaved.values():  # ended; the store still has them in flight
+            counts[run.state.value] = counts.get(run.state.value, 0) + 1
         return msgspec.structs.replace(info, counts=counts)
 
     async def health(self, request: Health, peer: Peer) -> HealthInfo:
         lag = self.daemon.loop_lag_ms
-        return HealthInfo(ok=lag < 2000 and not self.daemon.stopping, loop_lag_ms=lag)
+        problems = self.daemon.problems()
+        if lag >= 2000:
+            problems.append(f"the event loop lags {lag:.0f} ms behind")
+        if self.daemon.stopping:
+            problems.append("the daemon is stopping")
+        return HealthInfo(ok=not problems, loop_lag_ms=lag, problems=problems)
 
     async def list_tasks(self, request: ListTasks, peer: Peer) -> list[TaskInfo]:
         infos = [self.daemon.task_info(name) for name in sorted(self.engine.tasks)]
@@ -199,7 +217,8 @@ class RequestHandler:
             state=request.state, task=request.task, roots_only=request.roots_only,
             limit=limit, before=request.before,
         )
-        return [public_run(run) for run in runs]
+        unsaved = self.engine.unsaved
+        return [public_run(unsaved.get(run.id, run)) for run in runs]
 
     async def show_run(self, request: ShowRun, peer: Peer):  # noqa: ANN201
         store = self.daemon.store
@@ -212,8 +231,8 @@ class RequestHandler:
             raise RequestError(ErrorCode.NOT_FOUND, f"no run {request.run_id}")
         for node in tree.walk():
             if node.run.id == request.run_id:
-                return _public_tree(node)
-        return _public_tree(tree)
+                return _public_tree(node, self.engine)
+        return _public_tree(tree, self.engine)
 
     async def read_logs(self, request: ReadLogs, peer: Peer) -> LogChunk:
         if request.stream == "both":

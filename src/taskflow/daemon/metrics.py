@@ -1,7 +1,8 @@
 """Optional Prometheus exposition (extra ``metrics``) on a localhost port.
 
-Runs by task and final state, a run duration histogram, running and queued gauges and
-breaker states, fed from the engine's event bus.
+Runs by task and final state, a run duration histogram, running and queued gauges,
+breaker states (fed from the engine's event bus), and whether the state database takes
+writes (``taskflow_store_writable``, ``taskflow_store_held_writes``).
 """
 
 from __future__ import annotations
@@ -37,7 +38,18 @@ class Metrics:
             "taskflow_breaker_state", "Circuit breaker: 0 closed, 1 half-open, 2 open",
             ["service"], registry=self.registry,
         )
+        self.held = Gauge(
+            "taskflow_store_held_writes",
+            "Writes the state database refused for now (disk full, I/O error), kept and retried",
+            registry=self.registry,
+        )
+        self.store_ok = Gauge(
+            "taskflow_store_writable", "1 while the state database takes writes, 0 while it refuses them",
+            registry=self.registry,
+        )
         self.engine = engine
+        self.held.set_function(lambda: engine.store.backlog)
+        self.store_ok.set_function(lambda: 0 if engine.store.problem else 1)
         self.running.set_function(lambda: engine.scheduler.running)
         self.queued.set_function(lambda: engine.scheduler.queued)
         for state in engine.board.states():

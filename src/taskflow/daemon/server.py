@@ -6,6 +6,10 @@ Struct, or raises ``RequestError(code, message)``; any other exception becomes a
 ``internal`` error for that one request, and the connection stays up.
 
 ``publish`` is synchronous and never blocks: the engine can call it from its event bus.
+
+Connections are bounded (``ConnectionLimits``: per user, in total, a reserve for admins); one
+beyond a limit gets ``Error{unavailable}`` with the reason and is closed. Accepting itself
+lives in ``server_accept`` (backoff and a spare descriptor when the process runs out).
 """
 
 from __future__ import annotations
@@ -13,14 +17,19 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from collections.abc import Awaitable, Callable
+import socket
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 import msgspec
 
+from taskflow.daemon.connection_limits import ConnectionLedger, fit_to_fd_limit, open_fd_count, open_file_limit
 from taskflow.daemon.peercred import Peer, identify_peer
+from taskflow.daemon.ratelimited_log import RateLimitedLog
+from taskflow.daemon.server_accept import Acceptor, refuse
 from taskflow.daemon.server_connection import Connection, RequestError
 from taskflow.daemon.server_socket import SocketInUse, bind_unix_socket
+from taskflow.model.config import ConnectionLimits
 from taskflow.protocol import TOPICS, Request, encode_body
 
 log = logging.getLogger(__name__)
@@ -28,6 +37,8 @@ log = logging.getLogger(__name__)
 __all__ = ["Peer", "RequestError", "Server", "SocketInUse"]
 
 DEFAULT_FRAME_TIMEOUT = 30.0
+REFUSAL_WAIT = 0.5  # how long a refused client may take to send its Hello before we close
+MAX_WAITING_REFUSALS = 8  # refusals that wait for the Hello at once; more are closed at once
 
 
 class Server:
@@ -43,6 +54,7 @@ class Server:
         operator_group: str = "taskflow-ops",
         queue_size: int = 1000,
         frame_timeout: float = DEFAULT_FRAME_TIMEOUT,
+        limits: ConnectionLimits = ConnectionLimits(),
     ) -> None:
         self.socket_path = socket_path
         self._handler = handler
@@ -51,7 +63,13 @@ class Server:
         self._operator_group = operator_group
         self._queue_size = queue_size
         self._frame_timeout = frame_timeout
-        self._server: asyncio.Server | None = None
+        self._limits = limits
+        self._ledger = ConnectionLedger(limits)
+        self._ratelimited = RateLimitedLog(log)
+        self._sock: socket.socket | None = None
+        self._acceptor: Acceptor | None = None
+        self._accept_task: asyncio.Task[None] | None = None
+        self._waiting_refusals = 0
         self._socket_inode: tuple[int, int] | None = None
         self._connections: set[Connection] = set()
         self._tasks: set[asyncio.Task[None]] = set()
@@ -75,14 +93,27 @@ class Server:
         sock = bind_unix_socket(self.socket_path, self._socket_group)
         info = os.stat(self.socket_path)
         self._socket_inode = (info.st_dev, info.st_ino)
-        self._server = await asyncio.start_unix_server(self._accept, sock=sock)
+        self._ledger.limits = fit_to_fd_limit(self._limits, open_file_limit(), open_fd_count())
+        self._sock = sock
+        self._acceptor = Acceptor(sock, self._on_accept, self._ratelimited, self._describe_load)
+        self._accept_task = asyncio.create_task(self._acceptor.run(), name="taskflowd-accept")
         log.info("listening on %s", self.socket_path)
+
+    def _describe_load(self) -> str:
+        return f"{self._ledger.total} client connections open, open-file limit {open_file_limit() or 'none'}"
 
     async def close(self) -> None:
         """Stop accepting, drop every connection and remove our socket file."""
-        if self._server is not None:
-            self._server.close()
-            self._server = None
+        if self._accept_task is not None:
+            self._accept_task.cancel()
+            await asyncio.wait({self._accept_task}, timeout=5.0)
+            self._accept_task = None
+        if self._acceptor is not None:
+            self._acceptor.close()
+            self._acceptor = None
+        if self._sock is not None:
+            self._sock.close()
+            self._sock = None
         for task in list(self._tasks):
             task.cancel()
         if self._tasks:
@@ -123,13 +154,46 @@ class Server:
             else:
                 members.discard(conn)
 
-    async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        task = asyncio.current_task()
-        assert task is not None
+    def _on_accept(self, sock: socket.socket) -> None:
+        """Admit a just-accepted client within the limits, or refuse it with the reason."""
+        try:
+            peer = identify_peer(sock, self._operator_group)
+        except OSError:  # gone already
+            sock.close()
+            return
+        refusal = self._ledger.admit(peer)
+        if refusal is None:
+            self._spawn(self._serve(sock, peer))
+            return
+        self._ratelimited.warning(
+            ("refused", peer.uid), "refused a connection from %s (uid %d, pid %d): %s",
+            peer.user, peer.uid, peer.pid, refusal,
+        )
+        self._spawn(self._refuse(sock, refusal))
+
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(coro)
         self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _refuse(self, sock: socket.socket, message: str) -> None:
+        """Refuse over the limits; only a few refusals at once may hold their descriptor."""
+        wait = REFUSAL_WAIT if self._waiting_refusals < MAX_WAITING_REFUSALS else 0.0
+        self._waiting_refusals += 1
+        try:
+            await refuse(sock, message, wait)
+        finally:
+            self._waiting_refusals -= 1
+
+    async def _serve(self, sock: socket.socket, peer: Peer) -> None:
+        writer: asyncio.StreamWriter | None = None
         conn: Connection | None = None
         try:
-            peer = identify_peer(writer.get_extra_info("socket"), self._operator_group)
+            loop = asyncio.get_running_loop()
+            reader = asyncio.StreamReader()
+            protocol = asyncio.StreamReaderProtocol(reader)
+            transport, _ = await loop.connect_accepted_socket(lambda: protocol, sock=sock)
+            writer = asyncio.StreamWriter(transport, protocol, reader, loop)
             conn = Connection(
                 reader,
                 writer,
@@ -146,12 +210,15 @@ class Server:
             pass
         except Exception:
             log.exception("connection handling failed")
-            writer.transport.abort()
+            if writer is not None:
+                writer.transport.abort()
         finally:
+            if writer is None:
+                sock.close()
+            self._ledger.release(peer)
             if conn is not None:
                 self._connections.discard(conn)
                 self._update_subscription_removed(conn)
-            self._tasks.discard(task)
 
     def _update_subscription_removed(self, conn: Connection) -> None:
         for members in self._subscribers.values():

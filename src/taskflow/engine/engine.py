@@ -129,6 +129,7 @@ class Engine:
         self.scheduler = Scheduler(self.settings.max_workers, self._pool_limits(), self.board)
         self.active: dict[str, ActiveRun] = {}
         self.last_runs: dict[str, Run] = {}
+        self.unsaved: dict[str, Run] = {}  # terminal states submitted, not yet durable
         self.python = PythonChecks(self.settings.python_path)
         self._seq = 0
         self._wake = asyncio.Event()
@@ -299,7 +300,7 @@ class Engine:
             is_enabled=self.is_enabled if tasks is None else (lambda _n: True),
             carried_over=carried_over,
         )
-        await self.store.save_runs(p.run for p in planned)
+        await self.store.save_runs((p.run for p in planned), new=True)
         self._admit(planned, time.time())
         return planned[0].run
 
@@ -420,7 +421,9 @@ class Engine:
         return state
 
     async def _breaker_changed(self, state: BreakerState) -> None:
-        await self.store.save_breaker(state)
+        # The board has changed already, so the write must land; on a full disk it is held
+        # and retried, and the operator's request is answered instead of hanging.
+        await self.store.settled(self.store.save_breaker(state))
         self.bus.publish(events.BREAKERS, state)
 
     # ------------------------------------------------------------------ the pump
@@ -612,10 +615,18 @@ class Engine:
             run.progress = 1.0 if state is RunState.SUCCEEDED and run.progress is not None else run.progress
 
     def _after_commit(self, commit: asyncio.Future[None], runs: list[Run]) -> None:
+        # Until the commit lands these terminal states exist only here; reads overlay them
+        # (``unsaved``) so `show` and `status` tell the truth while a full disk holds them.
+        for run in runs:
+            self.unsaved[run.id] = run
+
         def done(fut: asyncio.Future[None]) -> None:
             if fut.cancelled() or fut.exception() is not None:
                 log.error("could not persist terminal states of %d runs: %s", len(runs),
                           "cancelled" if fut.cancelled() else fut.exception())
+            for run in runs:
+                if self.unsaved.get(run.id) is run:
+                    del self.unsaved[run.id]
             for run in runs:
                 self.last_runs[run.task] = run
                 self.bus.publish(events.RUNS, run)

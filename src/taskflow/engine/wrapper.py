@@ -27,6 +27,7 @@ SHELL = "/bin/sh"
 RELAY_SCRIPT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "relay.py")
 RELAY_FIFOS = (".ctl", ".out", ".err")  # the order taskflow.engine.relay opens them in
 PID_FILE = "pid"  # the wrapper's pid, its first act
+STATUS_WIDTH = 8  # bytes reserved for the exit status (blanks until it is written)
 WRAPPER_NAME = "taskflow-attempt"  # $0 of the wrapper: what ps shows
 
 # Never handed to tasks: loader injection, and the daemon's own systemd plumbing.
@@ -96,6 +97,9 @@ def wrapper_script(
     stdout = shlex.quote(os.path.join(output_dir, "stdout"))
     stderr = shlex.quote(os.path.join(output_dir, "stderr"))
     parts.append(f"__taskflow_status={shlex.quote(status_path)}")
+    # The status file's block is taken now, while there is room: the EXIT trap overwrites it
+    # in place (1<>, no truncation), so a disk the task fills cannot refuse the exit status.
+    parts.append(f"printf '%{STATUS_WIDTH}s' '' >\"$__taskflow_status\" 2>/dev/null || :")
     if output_cap is not None and python is not None:
         # Output through the relay (see taskflow.engine.relay), which bounds the files as it
         # writes them; the EXIT trap closes our ends and waits for it to drain. Where the
@@ -105,7 +109,7 @@ def wrapper_script(
         parts += [
             # The status last: once it exists the output is complete (adoption relies on it).
             "trap '__taskflow_rc=$?; exec >/dev/null 2>&1 3>&-; [ -z \"$__taskflow_relay\" ] || wait $__taskflow_relay; "
-            "printf %s \"$__taskflow_rc\" >\"$__taskflow_status\"; exit $__taskflow_rc' EXIT",
+            "printf %s \"$__taskflow_rc\" 1<>\"$__taskflow_status\"; exit $__taskflow_rc' EXIT",
             "trap 'exit 129' HUP",
             "trap 'exit 130' INT",
             "trap 'exit 143' TERM",
@@ -119,7 +123,7 @@ def wrapper_script(
         ]
     else:
         parts += [
-            "trap 'printf %s \"$?\" >\"$__taskflow_status\"' EXIT",
+            "trap 'printf %s \"$?\" 1<>\"$__taskflow_status\"' EXIT",
             "trap 'exit 129' HUP",
             "trap 'exit 130' INT",
             "trap 'exit 143' TERM",

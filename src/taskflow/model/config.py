@@ -20,6 +20,22 @@ class RetentionConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_
     audit_days: float | None = 365.0
 
 
+class ConnectionLimits(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """Client connections the daemon holds open at once (the ``[connections]`` table).
+
+    Every connection costs the daemon a file descriptor, and anyone who can open the socket
+    can hold connections open: without a bound, one local user could use up the daemon's
+    open-file limit. ``max_per_user`` bounds each non-admin uid; ``max_total`` bounds
+    everyone, and the last ``admin_reserve`` of those slots only root (admin) gets, so an
+    admin can always connect to look. The defaults sit far below the systemd unit's
+    ``LimitNOFILE=65536``, leaving the rest to tasks, their pipes and the store.
+    """
+
+    max_per_user: int = 64
+    max_total: int = 512
+    admin_reserve: int = 4
+
+
 class DaemonConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """Settings of ``taskflowd``. Empty paths mean "the default for this user"."""
 
@@ -43,6 +59,8 @@ class DaemonConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     pools: dict[str, int] = {}
     breaker: BreakerSettings = BreakerSettings()
     retention: RetentionConfig = RetentionConfig()
+    connections: ConnectionLimits = ConnectionLimits()
     metrics_port: int | None = None
     theme: str = "taskflow-dark"
     keys: dict[str, str] = {}  # TUI binding id -> keys
+    confirm_run: bool = True  # TUI: enter on a task asks "Run NAME?" before starting it

@@ -217,6 +217,7 @@ __all__ = [
     "mismatch_message",
     "response_type",
     "result_decoder",
+    "result_payload",
 ]
 
 

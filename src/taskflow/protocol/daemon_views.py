@@ -29,6 +29,7 @@ class StatusInfo(View):
     task_errors: list[str] = []  # task file problems, "file: path: reason"
     files: int = 0
     tasks: int = 0
+    problems: list[str] = []  # daemon-level trouble, one sentence each (e.g. a full state disk)
 
 
 class HealthInfo(View):
@@ -36,6 +37,7 @@ class HealthInfo(View):
 
     ok: bool
     loop_lag_ms: float = 0.0
+    problems: list[str] = []  # why it is not ok, one sentence each
 
 
 class ReloadInfo(View):

@@ -129,13 +129,35 @@ class Store:
 
     # --- writes ---------------------------------------------------------------------
 
-    def save_runs(self, runs: Iterable[Run]) -> asyncio.Future[None]:
-        """Upsert runs (a whole new tree commits atomically); resolves once durable."""
+    def save_runs(self, runs: Iterable[Run], *, new: bool = False) -> asyncio.Future[None]:
+        """Upsert runs (a whole new tree commits atomically); resolves once durable.
+
+        State changes of existing runs record what already happened, so a store that
+        refuses them for now (disk full) keeps them and retries until they land; ``new``
+        runs (a trigger) fail at once instead, so the caller hears "disk is full".
+        """
         try:
             writes = [(UPSERT_RUN, run.id, run_row(run)) for run in runs]
         except Exception as exc:
             return self._refused("runs", exc)
-        return self._writer.submit(writes)
+        return self._writer.submit(writes, must_land=not new)
+
+    async def settled(self, fut: asyncio.Future[None], timeout: float = 5.0) -> None:
+        """Wait for a write to commit, fail, or be held for later (disk full): a request
+        that records something is answered once its record is safe in one of those ways."""
+        await self._writer.settled(fut, timeout)
+        if fut.done() and not fut.cancelled() and fut.exception() is not None:
+            raise fut.exception()  # type: ignore[misc]
+
+    @property
+    def backlog(self) -> int:
+        """Writes the store refused for now and retries (see ``GroupCommitWriter``)."""
+        return self._writer.backlog
+
+    @property
+    def problem(self) -> str | None:
+        """One sentence on why writes are held back, or None while the store takes them."""
+        return self._writer.problem
 
     def save_attempt(self, attempt: Attempt) -> asyncio.Future[None]:
         """Upsert one attempt, keyed on (run id, number)."""
@@ -143,21 +165,21 @@ class Store:
             row = attempt_row(attempt)
         except Exception as exc:
             return self._refused("an attempt", exc)
-        return self._writer.submit(((UPSERT_ATTEMPT, (attempt.run_id, attempt.number), row),))
+        return self._writer.submit(((UPSERT_ATTEMPT, (attempt.run_id, attempt.number), row),), must_land=True)
 
     def set_task_state(
         self, task: str, enabled: bool, reason: str | None, by: str | None
     ) -> asyncio.Future[None]:
         """Remember that a task was enabled or disabled by hand (survives restarts)."""
         row = (task, int(enabled), reason, datetime.now(UTC).timestamp(), by)
-        return self._writer.submit(((UPSERT_TASK_STATE, task, row),))
+        return self._writer.submit(((UPSERT_TASK_STATE, task, row),))  # refused whole on a full disk
 
     def save_breaker(self, state: BreakerState) -> asyncio.Future[None]:
         try:
             row = breaker_row(state)
         except Exception as exc:
             return self._refused("a breaker", exc)
-        return self._writer.submit(((UPSERT_BREAKER, state.service, row),))
+        return self._writer.submit(((UPSERT_BREAKER, state.service, row),), must_land=True)
 
     def save_schedule(
         self, task: str, last_fire: datetime | None, next_fire: datetime | None
@@ -167,22 +189,27 @@ class Store:
             row = (task, to_ts(last_fire), to_ts(next_fire))
         except Exception as exc:
             return self._refused("a schedule", exc)
-        return self._writer.submit(((UPSERT_SCHEDULE, task, row),))
+        return self._writer.submit(((UPSERT_SCHEDULE, task, row),), must_land=True)
 
     def set_meta(self, key: str, value: str | None) -> asyncio.Future[None]:
         """Daemon bookkeeping (e.g. start times) that outlives a restart."""
-        return self._writer.submit(((UPSERT_META, key, (key, value)),))
+        return self._writer.submit(((UPSERT_META, key, (key, value)),), must_land=True)
 
     async def append_audit(self, entry: AuditEntry) -> int:
         """Record a mutating request durably; return its id."""
+        audit_id = self._next_audit_id
+        await self.record_audit(entry)
+        return audit_id
+
+    def record_audit(self, entry: AuditEntry) -> asyncio.Future[None]:
+        """Queue an audit entry without waiting: kept and retried if the disk is full."""
         audit_id = self._next_audit_id
         self._next_audit_id += 1
         try:
             row = audit_row(entry, audit_id)
         except Exception as exc:
-            await self._refused("an audit entry", exc)
-        await self._writer.submit(((INSERT_AUDIT, audit_id, row),))
-        return audit_id
+            return self._refused("an audit entry", exc)
+        return self._writer.submit(((INSERT_AUDIT, audit_id, row),), must_land=True)
 
     async def flush(self) -> None:
         """Wait until every write submitted so far has committed (or failed)."""

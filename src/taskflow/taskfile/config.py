@@ -16,6 +16,7 @@ from typing import Any
 import msgspec
 
 from taskflow.model import DaemonConfig, RetentionConfig, TaskFileError
+from taskflow.model.config import ConnectionLimits
 from taskflow.taskfile import fields as f
 from taskflow.taskfile.fields import INVALID
 from taskflow.taskfile.problems import Problems, child_path
@@ -106,6 +107,33 @@ def _as_retention(value: Any, path: str, problems: Problems) -> Any:
     return RetentionConfig(**fields)
 
 
+_CONNECTION_KEYS = ("max_per_user", "max_total", "admin_reserve")
+
+
+def _as_connections(value: Any, path: str, problems: Problems) -> Any:
+    """``max_per_user`` and ``max_total`` (at least 1) and ``admin_reserve`` (at least 0,
+    below ``max_total`` so non-admins keep at least one slot)."""
+    table = f.as_table(value, path, problems)
+    if table is INVALID:
+        return INVALID
+    problems.unknown_keys(path, table, _CONNECTION_KEYS)
+    fields: dict[str, Any] = {}
+    for key in _CONNECTION_KEYS:
+        if key in table:
+            low = 0 if key == "admin_reserve" else 1
+            fields[key] = f.as_int(table[key], child_path(path, key), problems, low=low)
+    if any(v is INVALID for v in fields.values()) or set(table) - set(_CONNECTION_KEYS):
+        return INVALID
+    limits = ConnectionLimits(**fields)
+    if limits.admin_reserve >= limits.max_total:
+        problems.add(
+            child_path(path, "admin_reserve"),
+            f"must be below max_total ({limits.max_total}), got {limits.admin_reserve}",
+        )
+        return INVALID
+    return limits
+
+
 def _as_days(value: Any, path: str, problems: Problems) -> Any:
     """A positive age in days: a number, a duration like ``"30d"``, or ``false`` for forever."""
     if value is False:
@@ -160,9 +188,11 @@ def _specific_checkers(base: Path) -> dict[str, Callable[[Any, str, Problems], A
         "pools": lambda v, p, pr: parse_pools(v, pr, p),
         "breaker": parse_breaker,
         "retention": _as_retention,
+        "connections": _as_connections,
         "metrics_port": lambda v, p, pr: f.as_int(v, p, pr, low=1, high=65535),
         "theme": f.as_str,
         "keys": _as_keys,
+        "confirm_run": f.as_bool,
     }
 
 
