@@ -4,10 +4,12 @@ acknowledged is lost, and it works again as soon as space is freed."""
 from __future__ import annotations
 
 import os
+import socket
 import sqlite3
 import subprocess
 import sys
 import time
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -114,10 +116,20 @@ def _db(daemon, sql: str, *args) -> list[tuple]:  # noqa: ANN001
         db.close()
 
 
+def _metrics(port: int) -> str:
+    return urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read().decode()
+
+
 def test_output_that_fills_the_disk_does_not_leave_its_run_running(daemon, small_state_dir: Path) -> None:
     """Issue 9 item 6: the terminal state a full disk refuses is held and retried; `show`,
     `runs`, `status` and `wait` tell the truth meanwhile, `health` names the problem."""
     daemon.write_tasks('[tasks.flood]\ncommand = "head -c 8M /dev/zero; sleep 0.5; exit 3"\n')
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    config = daemon.workdir / "taskflow.toml"
+    config.write_text(f"metrics_port = {port}\n")
+    daemon.extra_args = ["--config", str(config)]
     daemon.start()
     with daemon.client() as client:
         ref = client.call(TriggerTask(task="flood"))
@@ -136,6 +148,8 @@ def test_output_that_fills_the_disk_does_not_leave_its_run_running(daemon, small
         assert any("disk is full" in p for p in status.problems), status.problems
         health = client.call(Health())
         assert not health.ok and "disk is full" in " ".join(health.problems)
+    metrics = _metrics(port)
+    assert "taskflow_store_writable 0.0" in metrics and "taskflow_store_held_writes 0.0" not in metrics
     assert _db(daemon, "SELECT state FROM runs WHERE id = ?", ref.id) == [("running",)]  # held
     waited = _cli(daemon, "wait", ref.id, "--timeout", "10s")
     assert waited.returncode == 3, waited.stdout + waited.stderr
@@ -151,6 +165,8 @@ def test_output_that_fills_the_disk_does_not_leave_its_run_running(daemon, small
     with daemon.client() as client:
         assert client.call(Health()).ok
         assert client.call(Status()).problems == []
+    metrics = _metrics(port)
+    assert "taskflow_store_writable 1.0" in metrics and "taskflow_store_held_writes 0.0" in metrics
     log = daemon.log_tail(200_000)
     assert "Traceback" not in log
     assert log.count("keeping the writes that record what already happened") <= 2, log
