@@ -10,11 +10,14 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from textual.widgets import Footer
+from textual.widgets._footer import FooterKey
 from tui_sample import NOW, run_id
 
-from taskflow.model import Role, Run, RunState
+from taskflow.model import BreakerState, BreakerStatus, Role, Run, RunState
 from taskflow.protocol import Push, RunChanged, TaskChanged, TaskInfo
 from taskflow.tui import TaskflowApp
+from taskflow.tui.bindings import MUTATING_ACTIONS, viewer_reason
 from taskflow.tui.themes import builtin_theme_dirs, load_themes
 from taskflow.tui.widgets import DetailPane, LogPane, RunTreeView, TaskTree
 
@@ -99,17 +102,133 @@ async def test_filter_narrows_both_trees(offline_app: AppFactory) -> None:
         assert len(tasks.root.children) > 1
 
 
-async def test_viewer_gets_no_mutating_actions(offline_app: AppFactory) -> None:
+def footer_keys(app: TaskflowApp) -> list[FooterKey]:
+    return list(app.screen.query_one(Footer).query(FooterKey))
+
+
+def footer_actions(app: TaskflowApp) -> list[str]:
+    return [key.action for key in footer_keys(app)]
+
+
+def screen_text(app: TaskflowApp) -> list[str]:
+    return [strip.text for strip in app.screen._compositor.render_strips()]
+
+
+async def test_viewer_keys_are_left_out_of_the_footer_and_refused_in_one_sentence(
+    offline_app: AppFactory,
+) -> None:
+    """Never a silent key: a viewer's footer has no mutating keys, and pressing one anyway
+    says why in one sentence (and opens no dialog)."""
     app = offline_app(role=Role.VIEWER)
     async with app.run_test(size=(120, 36)) as pilot:
-        screen = app.screen
-        for action in ("rerun", "cancel", "toggle_enabled", "trigger"):
-            assert screen.check_action(action, ()) is None  # shown disabled, not usable
-        assert screen.check_action("logs", ()) is True
-        for key in ("enter", "e"):
-            await pilot.press(key)
+        await pilot.pause()
+        views = [("1", ["r", "R", "c", "e", "space", "enter"]), ("2", ["r", "R", "c"]), ("3", ["t", "o"])]
+        for view, keys in views:
+            await pilot.press(view)
             await pilot.pause()
-            assert type(app.screen).__name__ == "DashboardScreen"  # no params/reason dialog opened
+            screen = app.screen
+            assert not set(footer_actions(app)) & MUTATING_ACTIONS, view
+            assert "help" in footer_actions(app)
+            for key in keys:
+                before = len(app._notifications)
+                await pilot.press(key)
+                await pilot.pause()
+                assert app.screen is screen, f"{key} opened a dialog"
+                refusals = [n.message for n in list(app._notifications)[before:]]
+                assert refusals == [viewer_reason()], f"{key} on view {view}: {refusals}"
+        await pilot.press("1")
+        await pilot.press("tab")  # the run tree: enter still expands a run tree for viewers
+        await pilot.pause()
+        runs = app.screen.query_one(RunTreeView)
+        runs.move_cursor(runs._index[run_id(10)])
+        await pilot.press("enter")
+        await pilot.pause()
+        assert runs._index[run_id(10)].is_expanded
+
+
+async def test_enter_is_only_bound_on_the_trees(offline_app: AppFactory) -> None:
+    app = offline_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.pause()
+        assert "trigger" in footer_actions(app)  # the Tasks tree has focus
+        app.screen.query_one(DetailPane).focus()
+        await pilot.pause()
+        assert "trigger" not in footer_actions(app)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert type(app.screen).__name__ == "DashboardScreen"  # no "Run deploy?" either
+
+
+async def test_footer_fits_80_columns_with_help_on_every_screen(offline_app: AppFactory) -> None:
+    app = offline_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        for keys in (["1"], ["1", "tab"], ["1", "tab", "tab", "tab"], ["2"], ["3"], ["4"]):
+            await pilot.press(*keys)
+            await pilot.pause()
+            shown = footer_keys(app)
+            assert "help" in [key.action for key in shown], keys
+            assert all(key.region.right <= 80 for key in shown), (keys, screen_text(app)[-1])
+            assert screen_text(app)[-1].rstrip().endswith("? Help"), keys
+        await pilot.press("1")
+        await pilot.pause()
+        # The log pane focused: its own keys come first, and help still fits.
+        app.screen.query_one(LogPane).output.focus()
+        await pilot.pause()
+        assert footer_actions(app)[:2] == ["toggle_follow", "cycle_stream"]
+        assert "help" in footer_actions(app)
+
+
+async def test_a_dialog_footer_shows_the_dialog_keys_and_no_quit(offline_app: AppFactory) -> None:
+    app = offline_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press("tab", "down", "c")  # cancel the running deploy: "Cancel 1 run?"
+        await pilot.pause()
+        assert type(app.screen).__name__ == "ConfirmScreen"
+        assert footer_actions(app) == ["answer(True)", "answer(False)", "choose"]
+        bottom = screen_text(app)[-1]
+        assert "y Yes" in bottom and "n/esc No" in bottom and "Quit" not in bottom
+        await pilot.press("escape", "shift+tab", "e")  # the disable reason prompt
+        await pilot.pause()
+        assert type(app.screen).__name__ == "DisableScreen"
+        assert footer_actions(app) == ["submit", "cancel"]
+        assert "esc Cancel" in screen_text(app)[-1] and "Quit" not in screen_text(app)[-1]
+
+
+async def test_header_keeps_what_matters_at_80_columns(offline_app: AppFactory) -> None:
+    for role, must in ((Role.OPERATOR, "alice (operator)"), (Role.VIEWER, "alice (viewer) read-only")):
+        app = offline_app(role=role)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.pause()
+            header = screen_text(app)[0]
+            for part in (must, "workers 1/8", "queued 2", "cpu 12%", "mem 40%"):
+                assert part in header, header
+            assert "…" not in header
+
+
+async def test_run_id_in_the_detail_pane_does_not_wrap_at_80_columns(offline_app: AppFactory) -> None:
+    app = offline_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("tab", "down")
+        await pilot.pause(0.3)
+        lines = screen_text(app)
+        row = next(i for i, line in enumerate(lines) if " run " in line and "01JNRUN" in line)
+        assert "task" in lines[row + 1], lines[row : row + 2]
+        assert "01JNRUN0000" in lines[row]
+
+
+async def test_breaker_that_opens_later_shows_its_full_opened_at_time(offline_app: AppFactory) -> None:
+    app = offline_app()
+    for name, state in list(app.world.breakers.items()):
+        app.world.breakers[name] = BreakerState(service=state.service, status=BreakerStatus.CLOSED)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.press("3")
+        await pilot.pause()
+        app.apply_breaker(BreakerState(service="postgres", status=BreakerStatus.OPEN, consecutive_failures=3,
+                                       opened_at=NOW - timedelta(seconds=5), half_open_at=NOW + timedelta(seconds=25)))
+        await pilot.pause()
+        assert any("03-01 11:59:55" in line for line in screen_text(app)), screen_text(app)[:6]
 
 
 async def test_keys_are_remapped_by_binding_id(offline_app: AppFactory) -> None:

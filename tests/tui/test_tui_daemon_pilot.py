@@ -19,9 +19,11 @@ from typing import Any
 import pytest
 from daemon_process import DaemonProcess
 
+from taskflow.cli.tui import ui_preferences
 from taskflow.client.aio import ConnectionState
 from taskflow.model import BreakerStatus, RunState
 from taskflow.protocol import (
+    Cancel,
     ListAudit,
     ListBreakers,
     ListRuns,
@@ -32,9 +34,10 @@ from taskflow.protocol import (
     TripBreaker,
 )
 from taskflow.tui import TaskflowApp
+from taskflow.tui.bindings import MUTATING_ACTIONS, viewer_reason
 from taskflow.tui.screens.confirm import ConfirmScreen
 from taskflow.tui.screens.disable import DEFAULT_REASON, DisableScreen
-from taskflow.tui.widgets import LogPane, RunTreeView, TaskTree
+from taskflow.tui.widgets import DetailPane, LogPane, RunTreeView, TaskTree
 
 TASKS = """
 [tasks.hello]
@@ -43,6 +46,9 @@ command = "echo hello; echo '[bold]not markup[/bold]'; echo oops >&2"
 [tasks.sleepy]
 command = "sleep 60"
 service = "payments-api"
+
+[tasks.stream]
+command = 'for i in $(seq 1 900); do echo "out $i"; if [ $((i % 2)) = 0 ]; then echo "err $i" >&2; fi; sleep 0.1; done'
 """
 TIMEOUT = 15.0
 
@@ -87,6 +93,8 @@ async def test_enter_triggers_a_run(daemon: DaemonProcess) -> None:
     async with app.run_test(size=(120, 36)) as pilot:
         await select_task(app, pilot, "hello")
         await pilot.press("enter")
+        await until(lambda: isinstance(app.screen, ConfirmScreen), "the Run hello? question")
+        await pilot.press("y")
         runs = await until(lambda: daemon.call(ListRuns(task="hello")), "a hello run in the daemon")
         assert runs[0].requested_by  # a real, audited trigger
         # The run arrives by event and its output by ReadLogs: markup shows literally.
@@ -97,6 +105,99 @@ async def test_enter_triggers_a_run(daemon: DaemonProcess) -> None:
         logs = app.screen.query_one(LogPane)
         await until(lambda: any("[bold]not markup[/bold]" in line for line in logs.output.lines), "hello's stdout")
         await until(lambda: any(line.startswith("▌ oops") for line in logs.output.lines), "its stderr, marked")
+
+
+async def test_enter_on_the_detail_pane_starts_nothing(daemon: DaemonProcess) -> None:
+    """Keys act on what the focused pane shows: enter on the detail pane is not "run the
+    task under the Tasks cursor"."""
+    app = live_app(daemon)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await select_task(app, pilot, "hello")
+        app.screen.query_one(DetailPane).focus()
+        await pilot.pause()
+        await pilot.press("enter")
+        await pilot.pause(0.5)
+        assert not isinstance(app.screen, ConfirmScreen)
+        assert daemon.call(ListRuns(task="hello")) == []
+
+
+async def test_enter_on_the_tasks_tree_asks_first_and_the_default_is_no(daemon: DaemonProcess) -> None:
+    app = live_app(daemon)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await select_task(app, pilot, "hello")
+        await pilot.press("enter")
+        await until(lambda: isinstance(app.screen, ConfirmScreen), "the Run hello? question")
+        assert "Run hello?" in str(app.screen.query_one("#question").render())
+        assert app.screen.focused is app.screen.query_one("#no")
+        await pilot.press("enter")  # the default answer: No
+        await until(lambda: not isinstance(app.screen, ConfirmScreen), "the question to close")
+        await pilot.pause(0.5)
+        assert daemon.call(ListRuns(task="hello")) == []
+        await pilot.press("enter")
+        await until(lambda: isinstance(app.screen, ConfirmScreen), "the question again")
+        await pilot.click("#yes")
+        await until(lambda: daemon.call(ListRuns(task="hello")), "a hello run in the daemon")
+
+
+async def test_confirm_run_false_in_the_config_runs_at_once(
+    daemon: DaemonProcess, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    home = tmp_path / "home"
+    (home / ".config" / "taskflow").mkdir(parents=True)
+    (home / ".config" / "taskflow" / "taskflow.toml").write_text("confirm_run = false\n")
+    monkeypatch.setenv("HOME", str(home))
+    prefs = ui_preferences()
+    assert prefs.confirm_run is False
+    app = TaskflowApp(daemon.socket, live_clock=False, confirm_run=prefs.confirm_run)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await select_task(app, pilot, "hello")
+        await pilot.press("enter")
+        await until(lambda: daemon.call(ListRuns(task="hello")), "a hello run in the daemon")
+        assert not isinstance(app.screen, ConfirmScreen)
+
+
+def last_visible_number(logs: LogPane) -> int:
+    """The number on the bottom line the log pane shows (``out 17`` or ``▌ err 16``)."""
+    out = logs.output
+    lines = out.lines
+    if not lines:
+        return 0
+    line = lines[min(len(lines) - 1, int(out.scroll_y) + out.scrollable_content_region.height - 1)]
+    return int(line.rsplit(" ", 1)[-1])
+
+
+async def test_log_pane_keeps_following_after_cycling_the_stream(daemon: DaemonProcess) -> None:
+    """s three times (both → stdout → stderr → both) on a streaming run: still following."""
+    ref = daemon.call(TriggerTask(task="stream"))
+    try:
+        await _follow_through_stream_cycle(daemon, ref.id)
+    finally:
+        daemon.call(Cancel(run_id=ref.id))  # tasks outlive the test's daemon otherwise
+
+
+async def _follow_through_stream_cycle(daemon: DaemonProcess, run: str) -> None:
+    app = live_app(daemon)
+    async with app.run_test(size=(120, 36)) as pilot:
+        tree = app.screen.query_one(RunTreeView)
+        await until(lambda: run in tree._index, "the stream run in the run tree")
+        tree.focus()
+        tree.move_cursor(tree._index[run])
+        logs = app.screen.query_one(LogPane)
+        out = logs.output
+        # Every stream filter then has more lines than the pane shows (every 2nd is stderr).
+        await until(lambda: len(out.lines) > 3 * out.size.height, "more output than the pane shows")
+        out.focus()
+        await pilot.pause()
+        await pilot.press("s", "s", "s")
+        assert logs.stream == "both" and logs.follow
+        assert "follow" in str(logs.border_subtitle)
+        await pilot.pause(0.5)
+        first = last_visible_number(logs)
+        await until(lambda: last_visible_number(logs) >= first + 5, "the bottom line to keep advancing", timeout=5)
+        await pilot.pause()
+        assert out.max_scroll_y > 0 and out.scroll_y == out.max_scroll_y  # scrolled to the end
+        newest = int(out.lines[-1].rsplit(" ", 1)[-1])
+        assert last_visible_number(logs) >= newest - 2
 
 
 def task_info(daemon: DaemonProcess, name: str) -> TaskInfo:
@@ -275,9 +376,15 @@ async def main(sock):
         tree.focus()
         tree.move_cursor(tree._index["hello"])
         await pilot.pause()
-        for key in ("e", "enter", "space"):
+        from textual.widgets import Footer
+        from textual.widgets._footer import FooterKey
+        print("footer", " ".join(k.action for k in app.screen.query_one(Footer).query(FooterKey)))
+        for key in ("e", "enter", "space", "r", "c"):
+            before = len(app._notifications)
             await pilot.press(key)
             await pilot.pause(0.2)
+            said = [n.message for n in list(app._notifications)[before:]]
+            print("key", key, "screen", type(app.screen).__name__, "said", repr(said))
 
 asyncio.run(main(sys.argv[1]))
 """
@@ -295,5 +402,10 @@ async def test_viewer_session_cannot_change_anything(daemon: DaemonProcess, tmp_
     assert viewer.returncode == 0, viewer.stderr[-2000:]
     assert "role viewer" in viewer.stdout
     assert "can_mutate False" in viewer.stdout
+    footer = next(line for line in viewer.stdout.splitlines() if line.startswith("footer "))
+    assert not set(footer.split()[1:]) & MUTATING_ACTIONS, footer  # not offered to a viewer
+    assert "help" in footer.split()
+    for key in ("e", "enter", "space", "r", "c"):  # ...and never silent when pressed anyway
+        assert f"key {key} screen DashboardScreen said {[viewer_reason()]!r}" in viewer.stdout, viewer.stdout
     assert all(t.enabled for t in daemon.call(ListTasks()))
     assert daemon.call(ListRuns(task="hello")) == []

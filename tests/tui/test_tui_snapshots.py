@@ -6,7 +6,7 @@ SVGs in ``tests/tui/__snapshots__/``.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from textual.pilot import Pilot
 
@@ -15,6 +15,7 @@ from taskflow.model import Role
 from taskflow.tui import TaskflowApp
 
 SIZE = (120, 36)
+SMALL = (80, 24)  # the smallest terminal everything must fit: an SSH session's default
 AppFactory = Callable[..., TaskflowApp]
 
 
@@ -22,6 +23,27 @@ async def settle(pilot: Pilot) -> None:
     await pilot.pause()
     await pilot.wait_for_scheduled_animations()
     await pilot.pause()
+
+
+def pressing(*keys: str, wait: float = 0.0) -> Callable[[Pilot], Awaitable[None]]:
+    """A ``run_before`` that presses ``keys`` one at a time, letting workers (a dialog opened
+    from another dialog's answer) finish in between, then waits ``wait`` seconds and settles."""
+
+    async def run(pilot: Pilot) -> None:
+        await settle(pilot)
+        for key in keys:
+            await pilot.press(key)
+            await settle(pilot)
+        if wait:
+            await pilot.pause(wait)
+            await settle(pilot)
+
+    return run
+
+
+# Selecting a run fetches its attempts and output after a 0.15 s debounce: a dialog opened
+# before that would race it, so the frame is taken with the output loaded.
+ON_DEPLOY_RUN = pressing("tab", "down", wait=0.3)
 
 
 def test_dashboard(snap_compare, offline_app: AppFactory) -> None:
@@ -64,7 +86,7 @@ def test_help(snap_compare, offline_app: AppFactory) -> None:
 
 
 def test_confirm_cancel_dialog(snap_compare, offline_app: AppFactory) -> None:
-    assert snap_compare(offline_app(), press=["tab", "down", "c", "_"], terminal_size=SIZE, run_before=settle)
+    assert snap_compare(offline_app(), press=["c", "_"], terminal_size=SIZE, run_before=ON_DEPLOY_RUN)
 
 
 def test_disconnected_banner(snap_compare, offline_app: AppFactory) -> None:
@@ -103,3 +125,67 @@ def test_disable_reason_prompt_80x24(snap_compare, offline_app: AppFactory) -> N
     # prompt's input would type it. The input's cursor is steady because the app runs
     # without live timers (live_clock=False), so the frame is deterministic.
     assert snap_compare(offline_app(), press=["e"], terminal_size=(80, 24), run_before=settle)
+
+
+# -- dialogs: each kind with its own footer (its keys, no "q Quit") ------------------------
+
+def test_confirm_run_dialog(snap_compare, offline_app: AppFactory) -> None:
+    # enter on the Tasks tree (deploy under the cursor) asks first; No is focused.
+    assert snap_compare(offline_app(), press=["enter"], terminal_size=SIZE, run_before=settle)
+
+
+def test_params_dialog(snap_compare, offline_app: AppFactory) -> None:
+    # echo-markup has params: "Run echo-markup?" → y → its params, "[bold]" shown literally.
+    assert snap_compare(offline_app(), terminal_size=SIZE, run_before=pressing("down", "enter", "y"))
+
+
+def test_disable_reason_prompt(snap_compare, offline_app: AppFactory) -> None:
+    assert snap_compare(offline_app(), press=["e"], terminal_size=SIZE, run_before=settle)
+
+
+# -- 80x24: everything an operator needs fits ---------------------------------------------
+
+def test_dashboard_80x24(snap_compare, offline_app: AppFactory) -> None:
+    assert snap_compare(offline_app(), terminal_size=SMALL, run_before=settle)
+
+
+def test_log_pane_focused_80x24(snap_compare, offline_app: AppFactory) -> None:
+    # The focused pane's keys come first in the footer; "? Help" still fits.
+    assert snap_compare(offline_app(), press=["tab", "down", "tab", "tab", "_"], terminal_size=SMALL,
+                        run_before=settle)
+
+
+def test_history_80x24(snap_compare, offline_app: AppFactory) -> None:
+    assert snap_compare(offline_app(), press=["2", "_"], terminal_size=SMALL, run_before=settle)
+
+
+def test_breakers_80x24(snap_compare, offline_app: AppFactory) -> None:
+    assert snap_compare(offline_app(), press=["3", "_"], terminal_size=SMALL, run_before=settle)
+
+
+def test_audit_80x24(snap_compare, offline_app: AppFactory) -> None:
+    assert snap_compare(offline_app(), press=["4", "_"], terminal_size=SMALL, run_before=settle)
+
+
+def test_help_80x24(snap_compare, offline_app: AppFactory) -> None:
+    assert snap_compare(offline_app(), press=["question_mark", "_"], terminal_size=SMALL, run_before=settle)
+
+
+def test_viewer_role_80x24(snap_compare, offline_app: AppFactory) -> None:
+    assert snap_compare(offline_app(role=Role.VIEWER), terminal_size=SMALL, run_before=settle)
+
+
+def test_confirm_cancel_dialog_80x24(snap_compare, offline_app: AppFactory) -> None:
+    assert snap_compare(offline_app(), press=["c", "_"], terminal_size=SMALL, run_before=ON_DEPLOY_RUN)
+
+
+def test_confirm_run_dialog_80x24(snap_compare, offline_app: AppFactory) -> None:
+    assert snap_compare(offline_app(), press=["enter"], terminal_size=SMALL, run_before=settle)
+
+
+def test_trip_breaker_dialog_80x24(snap_compare, offline_app: AppFactory) -> None:
+    assert snap_compare(offline_app(), press=["3", "t", "_"], terminal_size=SMALL, run_before=settle)
+
+
+def test_params_dialog_80x24(snap_compare, offline_app: AppFactory) -> None:
+    assert snap_compare(offline_app(), terminal_size=SMALL, run_before=pressing("down", "enter", "y"))

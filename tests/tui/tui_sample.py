@@ -119,7 +119,10 @@ def sample_snapshot(role: Role = Role.OPERATOR) -> Snapshot:
         runs=sample_runs(),
         breakers=sample_breakers(),
         audit=sample_audit(),
-        specs={"hello": TaskSpec(name="hello", kind="command", command="echo hello", timeout=30.0)},
+        specs={"hello": TaskSpec(name="hello", kind="command", command="echo hello", timeout=30.0),
+               # Params (one a string with markup, one not a string) for the trigger dialog.
+               "echo-markup": TaskSpec(name="echo-markup", kind="command", command="echo {greeting}",
+                                       params={"greeting": "[bold]hi[/bold]", "times": 2})},
         logs={
             run_id(1): [("stdout", "hello"), ("stdout", "[bold]this is not markup[/bold]"),
                         ("stderr", "warning: something on stderr")],

@@ -12,6 +12,7 @@ import argparse
 import os
 import sys
 from pathlib import Path
+from typing import NamedTuple
 
 from taskflow.cli import EXIT_OK, Command, CommandError
 
@@ -31,9 +32,17 @@ def _load_run_tui():  # noqa: ANN202 - the TUI's entry point
     return run_tui
 
 
-def ui_preferences() -> tuple[str | None, dict[str, str]]:
-    """``theme`` and ``keys`` (binding id -> keys) from the first config file that exists
-    (``/etc/taskflow/taskflow.toml``, then ``~/.config/taskflow/taskflow.toml``).
+class UiPreferences(NamedTuple):
+    """What the config file says about the TUI (defaults when there is no usable file)."""
+
+    theme: str | None = None
+    keys: dict[str, str] = {}
+    confirm_run: bool = True  # enter on a task asks "Run NAME?" first
+
+
+def ui_preferences() -> UiPreferences:
+    """``theme``, ``keys`` (binding id -> keys) and ``confirm_run`` from the first config file
+    that exists (``/etc/taskflow/taskflow.toml``, then ``~/.config/taskflow/taskflow.toml``).
 
     A broken config file is the daemon's problem to report; the TUI then uses its defaults.
     """
@@ -44,18 +53,19 @@ def ui_preferences() -> tuple[str | None, dict[str, str]]:
             try:
                 config = load_config(path)
             except (ConfigError, OSError):
-                return None, {}
-            return config.theme, dict(config.keys)
-    return None, {}
+                return UiPreferences()
+            return UiPreferences(config.theme, dict(config.keys), config.confirm_run)
+    return UiPreferences()
 
 
 def tui(args: argparse.Namespace) -> int:
     from taskflow.client import resolve_socket_path
 
     run_tui = _load_run_tui()
-    theme, keys = ui_preferences()
+    prefs = ui_preferences()
     result = run_tui(resolve_socket_path(getattr(args, "socket", None)),
-                     theme=getattr(args, "theme", None) or theme, keys=keys or None)
+                     theme=getattr(args, "theme", None) or prefs.theme, keys=prefs.keys or None,
+                     confirm_run=prefs.confirm_run)
     return int(result or EXIT_OK)
 
 

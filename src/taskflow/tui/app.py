@@ -78,8 +78,10 @@ class TaskflowApp(App[int]):
         connection: ConnectionState | None = None,
         live_clock: bool = True,
         watch_themes: bool | None = None,
+        confirm_run: bool = True,
     ) -> None:
         """``snapshot`` shows fixed data without a daemon (tests, screenshots);
+        ``confirm_run=False`` makes enter on the Tasks tree run the task without asking;
         ``live_clock=False`` stops the ticking timers (and the dialogs' blinking cursor) so
         frames are deterministic; ``watch_themes`` (default: as ``live_clock``) re-reads the
         user's theme folder whenever a file in it changes."""
@@ -88,6 +90,7 @@ class TaskflowApp(App[int]):
         self.clock = clock
         self.host_metrics = host_metrics
         self.live_clock = live_clock
+        self.confirm_run = confirm_run
         self.world = WorldState()
         self.operations = Operations(self)
         self.palette = Palette(DEFAULT_STATE_COLOURS)
@@ -346,8 +349,14 @@ def settle_heap() -> None:
     gc.set_threshold(20_000, 20, 20)
 
 
-def run_tui(socket_path: str, *, theme: str | None = None, keys: dict[str, str] | None = None) -> int:
+def run_tui(
+    socket_path: str,
+    *,
+    theme: str | None = None,
+    keys: dict[str, str] | None = None,
+    confirm_run: bool = True,
+) -> int:
     """Open the dashboard on ``socket_path``; returns the process exit code (0 on quit)."""
-    app = TaskflowApp(socket_path, theme=theme, keys=keys)
+    app = TaskflowApp(socket_path, theme=theme, keys=keys, confirm_run=confirm_run)
     result = app.run()
     return result if isinstance(result, int) else (app.return_code or 0)

@@ -98,3 +98,10 @@ def clock_time(at: datetime | None) -> str:
     if at is None:
         return "-"
     return at.strftime("%Y-%m-%d %H:%M:%S")
+
+
+def table_time(at: datetime | None) -> str:
+    """A UTC timestamp for table columns, year left out so it fits 80 columns: ``03-01 12:00:05``."""
+    if at is None:
+        return "-"
+    return at.strftime("%m-%d %H:%M:%S")

@@ -58,7 +58,7 @@ class Operations:
     # -- runs -----------------------------------------------------------------------------
 
     def rerun(self, run_ids: list[str], *, failed_only: bool = False) -> None:
-        if not run_ids or not self._allowed():
+        if not self._allowed() or not run_ids:
             return
 
         async def work() -> None:
@@ -77,7 +77,7 @@ class Operations:
             self.app.run_worker(work(), group="operations")
 
     def cancel(self, run_ids: list[str]) -> None:
-        if not run_ids or not self._allowed():
+        if not self._allowed() or not run_ids:
             return
         world = self.app.world
         active = [i for i in run_ids if i in world.runs and not world.runs[i].state.terminal]
@@ -100,7 +100,7 @@ class Operations:
 
     def toggle(self, names: list[str]) -> None:
         """Flip each task: disabling asks why first (esc sends nothing); enabling does not ask."""
-        if not names or not self._allowed():
+        if not self._allowed() or not names:
             return
         tasks = [self.app.world.tasks[n] for n in names if n in self.app.world.tasks]
         to_disable = [t.name for t in tasks if t.enabled]
@@ -139,7 +139,8 @@ class Operations:
         self.app.push_screen(DisableScreen(question, detail.strip()), answered)
 
     def trigger(self, name: str) -> None:
-        """Start a run of ``name``, first asking for params when its spec has any."""
+        """Start a run of ``name``: first "Run NAME?" (default No) unless the config's
+        ``confirm_run = false`` turned that off, then its params when its spec has any."""
         if not self._allowed():
             return
         info = self.app.world.tasks.get(name)
@@ -163,7 +164,11 @@ class Operations:
             else:
                 await start({})
 
-        self.app.run_worker(work(), group="operations")
+        if self.app.confirm_run:
+            detail = "Starts a manual run now (confirm_run = false in the config skips this question)."
+            self._confirm_then(f"Run {name}?", detail, work)
+        else:
+            self.app.run_worker(work(), group="operations")
 
     # -- breakers -------------------------------------------------------------------------
 

@@ -6,7 +6,7 @@ from rich.text import Text
 
 from taskflow.model import AuditEntry
 from taskflow.tui.bindings import AUDIT_BINDINGS
-from taskflow.tui.glyphs import clock_time
+from taskflow.tui.glyphs import table_time
 from taskflow.tui.screens.base import TableViewScreen
 from taskflow.tui.widgets.diff_table import DiffTable
 
@@ -16,7 +16,7 @@ REFRESH_SECONDS = 5.0
 def audit_cells(entry: AuditEntry) -> tuple[Text, ...]:
     args = " ".join(f"{k}={v}" for k, v in entry.args.items())
     return (
-        Text(clock_time(entry.at)),
+        Text(table_time(entry.at)),
         Text(entry.user, style="bold"),
         Text(entry.role.value),
         Text(entry.action),

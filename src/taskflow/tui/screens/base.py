@@ -6,12 +6,11 @@ from typing import TYPE_CHECKING, cast
 
 from textual.app import ComposeResult
 from textual.screen import Screen
-from textual.widgets import Footer
 
-from taskflow.tui.bindings import MUTATING_ACTIONS
 from taskflow.tui.state import Changes
 from taskflow.tui.widgets import ConnectionBanner, StatusBar
 from taskflow.tui.widgets.diff_table import DiffTable
+from taskflow.tui.widgets.key_footer import KeyFooter
 
 if TYPE_CHECKING:
     from taskflow.tui.app import TaskflowApp
@@ -31,7 +30,7 @@ class ViewScreen(Screen[None]):
         yield ConnectionBanner(id="banner")
 
     def compose_chrome_bottom(self) -> ComposeResult:
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.connection_changed()
@@ -41,9 +40,9 @@ class ViewScreen(Screen[None]):
         self.reload()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        # Viewers see mutating keys greyed out in the footer rather than failing on use.
-        if action in MUTATING_ACTIONS and not self.tapp.world.can_mutate:
-            return None
+        # A viewer's mutating keys still reach their actions, which refuse with one sentence
+        # (``Operations``): a key that is dropped silently looks broken. The footer leaves
+        # them out for viewers instead (``KeyFooter``).
         return True
 
     # -- hooks called by the app ----------------------------------------------------------

@@ -6,7 +6,7 @@ from rich.text import Text
 
 from taskflow.model import BreakerState, BreakerStatus, format_duration
 from taskflow.tui.bindings import BREAKER_BINDINGS
-from taskflow.tui.glyphs import BREAKER_GLYPHS, Palette, clock_time
+from taskflow.tui.glyphs import BREAKER_GLYPHS, Palette, table_time
 from taskflow.tui.screens.base import TableViewScreen
 from taskflow.tui.state import Changes
 
@@ -22,7 +22,7 @@ def breaker_cells(state: BreakerState, palette: Palette, now_ts: float) -> tuple
         Text(state.service, style="bold"),
         status,
         Text(str(state.consecutive_failures)),
-        Text(clock_time(state.opened_at)),
+        Text(table_time(state.opened_at)),
         Text(countdown),
         Text(state.tripped_by or "-"),
     )

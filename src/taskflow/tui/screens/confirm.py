@@ -19,6 +19,8 @@ class ConfirmScreen(DialogScreen[bool]):
     BINDINGS = [
         Binding("y", "answer(True)", "Yes", id="taskflow.confirm.yes"),
         Binding("n,escape", "answer(False)", "No", id="taskflow.confirm.no"),
+        # The focused button takes enter itself; this is its footer entry (and a fallback).
+        Binding("enter", "choose", "Choose", id="taskflow.confirm.choose"),
         Binding("left,right", "app.focus_next", "Switch", show=False),
     ]
 
@@ -27,7 +29,7 @@ class ConfirmScreen(DialogScreen[bool]):
         self.question = question
         self.detail = detail
 
-    def compose(self) -> ComposeResult:
+    def compose_dialog(self) -> ComposeResult:
         with Vertical():
             yield question_label(self.question, self.detail)
             with Horizontal():
@@ -42,3 +44,7 @@ class ConfirmScreen(DialogScreen[bool]):
 
     def action_answer(self, yes: bool) -> None:
         self.dismiss(yes)
+
+    def action_choose(self) -> None:
+        focused = self.focused
+        self.dismiss(isinstance(focused, Button) and focused.id == "yes")

@@ -261,11 +261,21 @@ class DashboardScreen(ViewScreen):
     def action_toggle_enabled(self) -> None:
         self.tapp.operations.toggle(self._task_targets())
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "trigger":  # enter means something only on the two trees
+            return self.focused is self.tasks or self.focused is self.runs
+        return super().check_action(action, parameters)
+
     def action_trigger(self) -> None:
+        """Enter acts on what the focused pane shows: runs the task under the Tasks cursor
+        (after confirmation) only while the Tasks tree has focus; on the run tree it expands
+        or collapses a run tree; anywhere else (detail, logs) it does nothing."""
         if self.focused is self.runs:
             node = self.runs.cursor_node
             if node is not None and node.allow_expand:
                 node.toggle()
+            return
+        if self.focused is not self.tasks:
             return
         name = self.tasks.selected_task
         if name is not None:

@@ -10,14 +10,19 @@ from __future__ import annotations
 from typing import TypeVar
 
 from rich.text import Text
+from textual.app import ComposeResult
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Static
+
+from taskflow.tui.widgets.key_footer import KeyFooter
 
 ResultType = TypeVar("ResultType")
 
 
 class DialogScreen(ModalScreen[ResultType]):
-    """Base of the modal dialogs: compose one ``Vertical`` box, buttons in a ``Horizontal``."""
+    """Base of the modal dialogs: ``compose_dialog`` yields one ``Vertical`` box, buttons in
+    a ``Horizontal``; under it a footer with the dialog's own keys (while a dialog is open
+    the view's keys and ``q`` do nothing, so they are not shown)."""
 
     DEFAULT_CSS = """
     DialogScreen { align: center middle; }
@@ -28,6 +33,13 @@ class DialogScreen(ModalScreen[ResultType]):
     DialogScreen Horizontal { height: auto; align-horizontal: right; margin-top: 1; }
     DialogScreen Button { margin-left: 2; }
     """
+
+    def compose(self) -> ComposeResult:
+        yield from self.compose_dialog()
+        yield KeyFooter(own_keys_only=True)
+
+    def compose_dialog(self) -> ComposeResult:
+        raise NotImplementedError
 
     def on_mount(self) -> None:
         # A blinking cursor is a ticking timer: an app without live timers (tests,
@@ -59,6 +71,14 @@ class FormDialog(DialogScreen[ResultType]):
             self.submit()
         else:
             self.dismiss(None)
+
+    def action_submit(self) -> None:
+        """Enter outside a text field (a field's own enter submits too)."""
+        focused = self.focused
+        if isinstance(focused, Button):
+            focused.press()
+        else:
+            self.submit()
 
     def action_cancel(self) -> None:
         self.dismiss(None)

@@ -24,7 +24,10 @@ class DisableScreen(FormDialog[str | None]):
     DisableScreen > Vertical { border: thick $warning; }
     DisableScreen Label { margin-top: 1; }
     """
-    BINDINGS = [Binding("escape", "cancel", "Cancel", id="taskflow.disable.cancel")]
+    BINDINGS = [
+        Binding("enter", "submit", "Disable", id="taskflow.disable.submit"),
+        Binding("escape", "cancel", "Cancel", id="taskflow.disable.cancel"),
+    ]
     SUBMIT = "disable"
 
     def __init__(self, question: str, detail: str = "") -> None:
@@ -32,7 +35,7 @@ class DisableScreen(FormDialog[str | None]):
         self.question = question
         self.detail = detail
 
-    def compose(self) -> ComposeResult:
+    def compose_dialog(self) -> ComposeResult:
         with Vertical():
             yield question_label(self.question, self.detail)
             yield Label("Reason (shown by taskflow ls, kept in the audit log)")

@@ -10,6 +10,8 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Static
 
+from taskflow.tui.widgets.key_footer import KeyFooter
+
 
 def bindings_table(screen: Screen, can_mutate: bool) -> Table:
     """Key, action and binding id of every active binding, mutating ones marked for viewers."""
@@ -57,6 +59,7 @@ class HelpScreen(ModalScreen[None]):
         with VerticalScroll() as scroll:
             scroll.border_title = Text(self.title_text)
             yield Static(self.table)
+        yield KeyFooter(own_keys_only=True)
 
     def action_close(self) -> None:
         self.dismiss(None)

@@ -15,12 +15,16 @@ from textual.widgets import Input
 from taskflow.model import Run, RunState
 from taskflow.protocol import ListRuns
 from taskflow.tui.bindings import HISTORY_BINDINGS
-from taskflow.tui.glyphs import Palette, clock_time, since, state_text
+from taskflow.tui.glyphs import Palette, since, state_text, table_time
 from taskflow.tui.screens.base import TableViewScreen
 from taskflow.tui.state import Changes
 from taskflow.tui.widgets.diff_table import DiffTable
 
 COLUMNS = ["", "state", "task", "run", "trigger", "created", "duration", "tries", "by"]
+#: Below this terminal width the trigger column goes and run ids shorten to the run tree's
+#: six characters, so duration, tries and who started it still fit 80 columns.
+NARROW_WIDTH = 100
+NARROW_COLUMNS = [c for c in COLUMNS if c != "trigger"]
 STATE_CYCLE: list[RunState | None] = [None, RunState.FAILED, RunState.RUNNING, RunState.SUCCEEDED,
                                       RunState.CANCELLED, RunState.INTERRUPTED, RunState.QUEUED]
 
@@ -56,9 +60,20 @@ class HistoryScreen(TableViewScreen):
     def compose(self) -> ComposeResult:
         yield from self.compose_chrome_top()
         yield Input(placeholder="filter by task or run id; task:NAME for one task", id="history-filter")
-        yield DiffTable(COLUMNS, id="history")
+        yield DiffTable(self._columns(), id="history")
         yield from self.compose_chrome_bottom()
 
+
+    def _narrow(self) -> bool:
+        return self.app.size.width < NARROW_WIDTH
+
+    def _columns(self) -> list[str]:
+        return NARROW_COLUMNS if self._narrow() else COLUMNS
+
+    def on_resize(self) -> None:
+        if self.is_mounted and self.table.set_columns(self._columns()):
+            self.table.rebuild(self._rows())
+            self.reload()
 
     def _cells(self, run: Run, palette: Palette) -> tuple[Text, ...]:
         now = self.tapp.clock()
@@ -66,17 +81,20 @@ class HistoryScreen(TableViewScreen):
         state = state_text(run.state, palette)
         if run.error_type is not None:
             state.append(f":{run.error_type.value}")
-        return (
-            mark,
-            state,
-            Text(run.task, style="bold"),
-            Text(run.id[-10:].lower()),
-            Text(run.trigger.value),
-            Text(clock_time(run.created_at)),
-            Text(since(run.started_at, run.finished_at, now) or "-"),
-            Text(str(run.attempts)),
-            Text(run.requested_by or "-"),
-        )
+        columns = self.table.column_names  # what the table shows now, whatever the width says
+        narrow = "trigger" not in columns
+        cells = {
+            "": mark,
+            "state": state,
+            "task": Text(run.task, style="bold"),
+            "run": Text(run.id[-6:].lower() if narrow else run.id[-10:].lower()),
+            "trigger": Text(run.trigger.value),
+            "created": Text(table_time(run.created_at)),
+            "duration": Text(since(run.started_at, run.finished_at, now) or "-"),
+            "tries": Text(str(run.attempts)),
+            "by": Text(run.requested_by or "-"),
+        }
+        return tuple(cells[name] for name in columns)
 
     def _rows(self) -> list[tuple[str, tuple[Text, ...]]]:
         palette = self.tapp.palette

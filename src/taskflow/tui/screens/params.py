@@ -44,11 +44,16 @@ class ParamsScreen(FormDialog[dict[str, Any] | None]):
     """Returns the params to trigger with, or ``None`` when cancelled."""
 
     DEFAULT_CSS = """
-    ParamsScreen > Vertical { width: 70; max-width: 95%; }
+    /* Several params do not fit 24 lines: the box scrolls (tab or the mouse) instead of
+       cutting off its buttons; enter and esc work from any field (see the footer). */
+    ParamsScreen > Vertical { width: 70; max-width: 95%; overflow-y: auto; }
     ParamsScreen Label { margin-top: 1; }
     ParamsScreen #error { color: $error; }
     """
-    BINDINGS = [Binding("escape", "cancel", "Cancel", id="taskflow.params.cancel")]
+    BINDINGS = [
+        Binding("enter", "submit", "Run", id="taskflow.params.submit"),
+        Binding("escape", "cancel", "Cancel", id="taskflow.params.cancel"),
+    ]
     SUBMIT = "run"
 
     def __init__(self, task: str, defaults: dict[str, Any]) -> None:
@@ -56,13 +61,15 @@ class ParamsScreen(FormDialog[dict[str, Any] | None]):
         self.task_name = task
         self.defaults = defaults
 
-    def compose(self) -> ComposeResult:
+    def compose_dialog(self) -> ComposeResult:
         with Vertical():
             yield Static(Text(f"Run {self.task_name}", style="bold"))
-            for key, value in self.defaults.items():
+            # Ids by position: nothing is mounted yet while composing, so counting the
+            # Inputs already in the DOM gave every field "param-0" (a crash with two params).
+            for index, (key, value) in enumerate(self.defaults.items()):
                 yield Label(Text(key))
                 shown = value if isinstance(value, str) else json.dumps(value)
-                yield Input(shown, id=f"param-{len(self.query('Input'))}", name=key)
+                yield Input(shown, id=f"param-{index}", name=key)
             yield Label(Text("more (key=value …)"))
             yield Input(placeholder="name=value other=value", id="extra")
             yield Static("", id="error")
@@ -72,6 +79,9 @@ class ParamsScreen(FormDialog[dict[str, Any] | None]):
 
     def on_mount(self) -> None:
         self.query(Input).first().focus()
+        # Start at the top (the title and first field), whatever focusing scrolled to.
+        box = self.query_one(Vertical)
+        self.call_after_refresh(box.scroll_home, animate=False)
 
     def submit(self) -> None:
         params: dict[str, Any] = {}

@@ -76,7 +76,8 @@ def describe_run(run: Run, attempts: list[Attempt], palette: Palette, now: datet
     if run.skip_reason is not None:
         state.append(f" ({run.skip_reason.value})")
     rows: list[tuple[str, Text | str]] = [
-        ("run", Text(run.id)),
+        # Never wrapped onto a second line: a narrow pane shows a prefix (which the CLI takes).
+        ("run", Text(run.id, no_wrap=True, overflow="ellipsis")),
         ("task", Text(run.task, style="bold")),
         ("state", state),
         ("trigger", f"{run.trigger.value}" + (f" by {run.requested_by}" if run.requested_by else "")),

@@ -22,6 +22,22 @@ class DiffTable(DataTable[Text]):
         for name in self._column_names:
             self.add_column(name, key=name)
 
+    @property
+    def column_names(self) -> list[str]:
+        return list(self._column_names)
+
+    def set_columns(self, columns: list[str]) -> bool:
+        """Show these columns instead (rows are dropped: refill with ``rebuild``); returns
+        whether anything changed."""
+        if columns == self._column_names:
+            return False
+        self._column_names = columns
+        self._values = {}
+        self.clear(columns=True)
+        for name in columns:
+            self.add_column(name, key=name)
+        return True
+
     def sync(self, rows: list[tuple[str, tuple[Text, ...]]]) -> None:
         """Make the table show exactly ``rows`` (key, cells), in that order for new rows."""
         wanted = dict(rows)
@@ -37,7 +53,9 @@ class DiffTable(DataTable[Text]):
             else:
                 for name, before, after in zip(self._column_names, old, cells, strict=True):
                     if before != after:
-                        self.update_cell(key, name, after)
+                        # Widen the column if needed: a breaker that opens after the table
+                        # was built showed "2026-12-0" in a column sized for "-".
+                        self.update_cell(key, name, after, update_width=True)
             self._values[key] = cells
         if order_changed and list(self._values) != [k for k, _ in rows]:
             self.rebuild(rows)

@@ -113,7 +113,22 @@ class LogPane(Vertical, can_focus=False):
         self.entries.extend(batch)
         visible = [self._format(entry) for entry in batch if self._shown(entry)]
         if visible:
-            self.output.write_lines(self._wrap(visible), scroll_end=self.follow)
+            self._write(self._wrap(visible))
+
+    def _write(self, lines: list[str]) -> None:
+        """Append ``lines``; while following, scroll to the end once the new size is laid out.
+
+        ``Log.write_lines(scroll_end=True)`` only scrolls when the view *was* at the end, which
+        it is not while the pane is being rebuilt (a stream or wrap change clears it first): the
+        pane then froze with its title still saying "follow". So follow scrolls explicitly.
+        """
+        self.output.write_lines(lines, scroll_end=False)
+        if self.follow:
+            self.output.call_after_refresh(self._scroll_to_tail)
+
+    def _scroll_to_tail(self) -> None:
+        if self.follow:  # not if paused (search, top) between the write and this refresh
+            self.output.scroll_end(animate=False)
 
     def _shown(self, entry: str) -> bool:
         return self.stream == "both" or self.stream[3] == entry[0]  # "stdout"[3] == "o"
@@ -136,7 +151,7 @@ class LogPane(Vertical, can_focus=False):
         self.flush()
         self.output.clear()
         lines = [self._format(entry) for entry in self.entries if self._shown(entry)]
-        self.output.write_lines(self._wrap(lines), scroll_end=self.follow)
+        self._write(self._wrap(lines))
         self.output.refresh()
 
     def set_theme_styles(self, stderr: Style, match: Style) -> None:

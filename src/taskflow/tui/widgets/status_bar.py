@@ -1,6 +1,8 @@
-"""The one-line header: connection, role, workers, queue, host load, uptime, version."""
+"""The one-line header: connection, role, workers, queue, host load, uptime, version, view."""
 
 from __future__ import annotations
+
+from typing import NamedTuple
 
 from rich.text import Text
 from textual.widgets import Static
@@ -18,12 +20,28 @@ _CONNECTION_GLYPHS = {
 }
 
 
+#: Parts left out, in this order, while the line is too wide for the terminal.
+DROP_ORDER = ("version", "view", "brand", "uptime", "memory")
+
+
+class Part(NamedTuple):
+    name: str
+    text: str
+    short: str  # the same at narrow widths
+    style: str = ""
+    sep: str = " · "  # what goes before it
+
+
 class StatusBar(Static):
-    """Dense, k9s-style: everything about the daemon's health in one glance."""
+    """Dense, k9s-style: everything about the daemon's health in one glance. At narrow widths
+    labels shorten and the least urgent parts go (version, uptime, ...) rather than the line
+    being cut at the right edge."""
 
     DEFAULT_CSS = """
     StatusBar { height: 1; background: $panel; color: $foreground; padding: 0 1; }
     """
+
+    _parts: list[Part] = []
 
     def show(
         self,
@@ -36,23 +54,57 @@ class StatusBar(Static):
     ) -> None:
         """Re-render from the current figures (cheap: one line of text)."""
         variables = self.app.theme_variables
-        text = Text(no_wrap=True, overflow="ellipsis")
-        text.append("taskflow", style=f"bold {variables.get('primary', '')}")
         label, colour = _CONNECTION_GLYPHS[connection]
-        text.append(" ")
-        text.append(label, style=variables.get(colour, ""))
+        # Connected is the normal case: at narrow widths its glyph says it.
+        short_label = label.split(" ")[0] if connection is ConnectionState.CONNECTED else label
+        parts = [
+            Part("brand", "taskflow", "taskflow", f"bold {variables.get('primary', '')}", ""),
+            Part("connection", label, short_label, variables.get(colour, ""), " "),
+        ]
         if welcome is not None:
-            text.append(f" · {welcome.user} ({welcome.role.value})")
+            user = f"{welcome.user} ({welcome.role.value})"
+            parts.append(Part("user", user, user))
             if welcome.role is Role.VIEWER:
-                text.append(" read-only", style=variables.get("warning", ""))
-        # Most urgent first: an 80-column SSH session cuts the line from the right.
+                parts.append(Part("read-only", "read-only", "read-only", variables.get("warning", ""), " "))
+        # Most urgent first: what is left out at narrow widths comes last.
         if status is not None:
-            text.append(f" · workers {status.workers_busy}/{status.workers_max}")
-            text.append(f" · queued {status.queued}")
+            busy = f"{status.workers_busy}/{status.workers_max}"
+            parts.append(Part("workers", f"workers {busy}", f"workers {busy}"))
+            parts.append(Part("queued", f"queued {status.queued}", f"queued {status.queued}"))
         cpu, memory = host
-        text.append(f" · host cpu {cpu:.0f}% mem {memory:.0f}%")
+        parts.append(Part("cpu", f"host cpu {cpu:.0f}%", f"cpu {cpu:.0f}%"))
+        parts.append(Part("memory", f"mem {memory:.0f}%", f"mem {memory:.0f}%", sep=" "))
         if status is not None:
-            text.append(f" · up {format_duration(status.uptime)}")
-            text.append(f" · {status.version}")
-        text.append(f" · [{view}]", style=variables.get("muted", ""))
-        self.update(text)
+            uptime = format_duration(status.uptime)
+            parts.append(Part("uptime", f"up {uptime}", f"up {uptime}"))
+            parts.append(Part("version", status.version, status.version))
+        parts.append(Part("view", f"[{view}]", f"[{view}]", variables.get("muted", "")))
+        self._parts = parts
+        self._render_parts()
+
+    def on_resize(self) -> None:
+        if self._parts:
+            self._render_parts()
+
+    def _render_parts(self) -> None:
+        width = self.content_size.width or self.app.size.width - 2
+        parts = self._parts
+        for dropped in range(len(DROP_ORDER) + 1):
+            kept = [p for p in parts if p.name not in DROP_ORDER[:dropped]]
+            for short in (False, True):
+                text = _line(kept, short)
+                if text.cell_len <= width:
+                    self.update(text)
+                    return
+        self.update(text)  # still too wide: cut at the right edge with an ellipsis
+
+
+def _line(parts: list[Part], short: bool) -> Text:
+    text = Text(no_wrap=True, overflow="ellipsis")
+    for index, part in enumerate(parts):
+        if index:
+            # "● alice (operator)", not "● · alice (operator)", once "connected" is a glyph.
+            glyph_only = short and parts[index - 1].name == "connection" and " " not in parts[index - 1].short
+            text.append(" " if glyph_only else part.sep)
+        text.append(part.short if short else part.text, style=part.style)
+    return text
