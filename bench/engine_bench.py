@@ -6,7 +6,8 @@ In one run, interleaved per repeat so they share the machine's noise, it measure
   (a) raw      ``os.posix_spawn("/bin/true")`` + ``waitpid``, 8 in flight (the floor)
   (b) asyncio  ``create_subprocess_exec("true")`` under a semaphore of 8
   (c) engine   one trigger of a group with N leaves ``command = "true"``: scheduler, wrapper,
-               per-attempt output files, every transition saved (group commit, durable
+               per-attempt output files (through the output keeper process, whose CPU is
+               reported apart), every transition saved (group commit, durable
                terminal states) and published — until the root run is terminal
   (d) tsp      task-spooler ``tsp -S 8`` with N ``tsp true`` enqueues, until all finished
                (when ``tsp`` is installed; Debian package ``task-spooler``)
@@ -80,16 +81,19 @@ async def bench_engine(n: int, workers: int, root: Path, commit_window: float = 
     cpu = time.process_time()
     started = time.perf_counter()
     await engine.trigger("tree")
+    keeper = psutil.Process(executor.keeper.pid) if executor.keeper and executor.keeper.pid else None
+    keeper_cpu = sum(keeper.cpu_times()[:2]) if keeper else 0.0
     result = await done
     wall = time.perf_counter() - started
     cpu = time.process_time() - cpu
+    keeper_cpu = (sum(keeper.cpu_times()[:2]) - keeper_cpu) if keeper else 0.0
     await store.flush()
     store_cpu = _store_thread_cpu() - store_cpu
     writes = store.stats.intents - writes_before
     assert result.state == "succeeded", result
     await engine.stop("stop")
     await store.close()
-    return {"wall": wall, "cpu": cpu, "store_cpu": store_cpu, "writes": writes}
+    return {"wall": wall, "cpu": cpu, "keeper_cpu": keeper_cpu, "store_cpu": store_cpu, "writes": writes}
 
 
 _TSP_OUTPUTS: list[str] = []
@@ -179,6 +183,7 @@ def main() -> None:
     if tsp:
         print(f"engine / task-spooler     {engine_rate / med(tsp):6.2f}   (target >= 2)")
     print(f"engine CPU per task       {med(e['cpu'] / args.n for e in eng) * 1e6:6.0f} us (whole process)")
+    print(f"output keeper CPU per task {med(e['keeper_cpu'] / args.n for e in eng) * 1e6:5.0f} us (its own process)")
     print(
         f"store CPU per transition  {med(e['store_cpu'] / max(e['writes'], 1) for e in eng) * 1e6:6.1f} us "
         f"(SQLite thread; {med(e['writes'] for e in eng):.0f} saves per run)   (target <= 30)"

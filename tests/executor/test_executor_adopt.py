@@ -68,6 +68,9 @@ async def test_adopt_reads_back_an_attempt_that_finished_while_down(tmp_path: Pa
     deadline = time.monotonic() + 10
     while read_status(str(status)) is None and time.monotonic() < deadline:
         await asyncio.sleep(0.02)
+    # The output keeper writes the last bytes a moment after the wrapper's status; an
+    # adopting daemon comes long after that (its own start-up), this test must wait for it.
+    await asyncio.wait_for(handle.drain, 5)
     outcome = await ProcessExecutor(root).adopt(record)
     assert isinstance(outcome, AttemptOutcome)
     assert outcome.error_type is ErrorType.EXIT and outcome.exit_code == 4

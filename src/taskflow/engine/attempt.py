@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from taskflow.engine.executor import ProcessExecutor
 
 KILL_WAIT = 5.0  # seconds after SIGKILL before an unkillable tree is given up on
+DRAIN_WAIT = 0.5  # seconds an ended attempt waits for the keeper to write its last output
 
 
 def _own_maxrss(child_maxrss_kib: int) -> int | None:
@@ -77,6 +78,9 @@ class RunningAttempt:
         self._control_offset = 0
         self._killed_at: float | None = None
         self.cgroup: str | None = None  # the attempt's own cgroup, when the executor made one
+        # Resolves when the output keeper has written the last byte (None: no keeper).
+        self.drain: asyncio.Future[None] | None = None
+        self._drain_timer: asyncio.TimerHandle | None = None
 
     # ------------------------------------------------------------------ public
 
@@ -179,6 +183,10 @@ class RunningAttempt:
             return  # stragglers got TERM (or KILL); the sampler settles once they are gone
         self._settle()
 
+    def _stop_waiting_for_output(self) -> None:
+        self.drain = None  # what the keeper writes later still lands in the files
+        self._settle()
+
     def _merge(self, rss: int | None, cpu: float | None) -> None:
         e = self._ending
         if rss is not None:
@@ -254,9 +262,17 @@ class RunningAttempt:
             self._kill_timer.cancel()
 
     def _settle(self) -> None:
-        """Classify and publish the outcome, exactly once."""
+        """Classify and publish the outcome, exactly once — after the output is all written."""
         if self._future.done():
             return
+        drain = self.drain
+        if drain is not None and not drain.done():
+            if self._drain_timer is None:  # a leftover child may hold the pipes for ever
+                drain.add_done_callback(lambda _fut: self._settle())
+                self._drain_timer = self._loop.call_later(DRAIN_WAIT, self._stop_waiting_for_output)
+            return
+        if self._drain_timer is not None:
+            self._drain_timer.cancel()
         self._stop_watching()
         self._executor._forget(self)
         if self.cgroup is not None:

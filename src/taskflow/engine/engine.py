@@ -180,6 +180,7 @@ class Engine:
             self.executor.detach_all()
             for watcher in tuple(self._watchers):
                 watcher.cancel()
+        self.executor.close()
         await self.store.flush()
 
     def wake(self) -> None:

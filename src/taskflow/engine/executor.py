@@ -2,7 +2,8 @@
 
 Each attempt is ``posix_spawn``-ed (vfork-fast) as the ``/bin/sh`` wrapper of
 ``taskflow.engine.wrapper`` in a new session, with stdin on ``/dev/null`` and stdout/stderr
-appended to files under ``output_root`` (see ``taskflow.engine.output``). A Python task is the
+on pipes to the output keeper, which appends them to capped files under ``output_root`` (see
+``taskflow.engine.keeper`` and ``taskflow.engine.output``). A Python task is the
 same wrapper running ``python -m taskflow.pytask.runner call.json``, so timeouts, limits,
 cancel and output behave identically. One sampler per executor (a re-armed timer, not a
 thread) watches every running attempt's tree for memory, output size and progress.
@@ -28,6 +29,7 @@ from taskflow.engine.attempt import RunningAttempt
 from taskflow.engine.cgroups import AttemptCgroups
 from taskflow.engine.cgroups import remove as remove_cgroup
 from taskflow.engine.users import resolve_user, user_problem
+from taskflow.engine.output_keeper import OutputKeeper
 from taskflow.engine.outcome import AttemptOutcome, Ending, classify, read_python_result, utcnow
 from taskflow.engine.output import (
     CALL_FILE,
@@ -82,6 +84,7 @@ class ProcessExecutor:
         sample_interval: float = 0.25,
         on_progress: Callable[[str, float, str | None], None] | None = None,
         use_cgroups: bool = True,
+        output_keeper: bool = True,
     ) -> None:
         self.output_root = Path(output_root)
         self.output_cap = output_cap
@@ -93,6 +96,8 @@ class ProcessExecutor:
         self._boot_time = psutil.boot_time()
         self._running: dict[int, RunningAttempt] = {}
         self.cgroups = AttemptCgroups.discover() if use_cgroups else AttemptCgroups(None)
+        # stdout/stderr through the output keeper, which holds the cap at every moment.
+        self.keeper: OutputKeeper | None = OutputKeeper() if output_keeper else None
         self._lingering: set[str] = set()  # attempt cgroups a task's leftovers still occupy
         self._sampler: asyncio.TimerHandle | None = None
         self.output_root.mkdir(parents=True, exist_ok=True)
@@ -145,24 +150,30 @@ class ProcessExecutor:
                     argv, command = (SHELL, "-c", command), None
                 argv = (*as_user.prefix(), *argv)
             cgroup = self.cgroups.create(os.path.basename(out_s))
+            pipes = self.keeper.attach(out_s, self.output_cap) if self.keeper is not None else None
             script = wrapper_script(
                 out_s, command=command, cwd=spec.cwd, cpu_limit=spec.limits.cpu, cgroup=cgroup,
-                output_cap=self.output_cap, python=sys.executable,
+                piped=pipes is not None,
             )
             # psutil's create_time is boot time + the kernel's start tick; the clock read just
             # before the spawn gives the same within a tick without reading /proc, which is
             # slow while the child is still in exec.
             created = self._boot_time + time.clock_gettime(time.CLOCK_BOOTTIME)
-            pid = os.posix_spawn(
-                SHELL,
-                wrapper_argv(script, argv),
-                env,
-                # Only /dev/null here: the wrapper opens its output files itself, after exec,
-                # so the daemon (suspended until the child execs) does not wait for file creation.
-                file_actions=_NULL_STDIO,
-                setsid=True,
-                setsigdef=_DEFAULT_SIGNALS,
-            )
+            try:
+                pid = os.posix_spawn(
+                    SHELL,
+                    wrapper_argv(script, argv),
+                    env,
+                    # The keeper's pipes, or only /dev/null: then the wrapper opens its output
+                    # files itself, after exec, so the daemon does not wait for file creation.
+                    file_actions=_NULL_STDIO if pipes is None else _piped_stdio(*pipes),
+                    setsid=True,
+                    setsigdef=_DEFAULT_SIGNALS,
+                )
+            finally:
+                if pipes is not None:
+                    os.close(pipes[0])
+                    os.close(pipes[1])
         except (OSError, ValueError, TypeError) as exc:
             if cgroup is not None:
                 remove_cgroup(cgroup)
@@ -171,6 +182,7 @@ class ProcessExecutor:
             return handle
         handle = self._handle(spec, run_id, out_s, started_at, pid, created, python)
         handle.cgroup = cgroup
+        handle.drain = self.keeper.drained(out_s) if self.keeper is not None else None
         self._track(handle, spec.timeout)
         return handle
 
@@ -332,6 +344,11 @@ class ProcessExecutor:
             handle.cancel()
         await asyncio.gather(*(h.wait() for h in handles))
 
+    def close(self) -> None:
+        """Let the output keeper go (it finishes the pipes it serves, then exits)."""
+        if self.keeper is not None:
+            self.keeper.close()
+
     def detach_all(self) -> None:
         """Leave every running attempt alone (on_stop = "detach"); they are adopted later."""
         for handle in list(self._running.values()):
@@ -339,6 +356,14 @@ class ProcessExecutor:
         if self._sampler is not None:
             self._sampler.cancel()
             self._sampler = None
+
+
+def _piped_stdio(stdout: int, stderr: int) -> list[tuple[Any, ...]]:
+    return [
+        (os.POSIX_SPAWN_OPEN, 0, "/dev/null", os.O_RDONLY, 0),
+        (os.POSIX_SPAWN_DUP2, stdout, 1),
+        (os.POSIX_SPAWN_DUP2, stderr, 2),
+    ]
 
 
 def _find_wrapper(output_dir: str, pid: int | None) -> psutil.Process | None:

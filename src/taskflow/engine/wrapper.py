@@ -24,8 +24,6 @@ import shutil
 from collections.abc import Mapping
 
 SHELL = "/bin/sh"
-RELAY_SCRIPT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "relay.py")
-RELAY_FIFOS = (".ctl", ".out", ".err")  # the order taskflow.engine.relay opens them in
 PID_FILE = "pid"  # the wrapper's pid, its first act
 STATUS_WIDTH = 8  # bytes reserved for the exit status (blanks until it is written)
 WRAPPER_NAME = "taskflow-attempt"  # $0 of the wrapper: what ps shows
@@ -76,14 +74,14 @@ def wrapper_script(
     cwd: str | None,
     cpu_limit: float | None,
     cgroup: str | None = None,
-    output_cap: int | None = None,
-    python: str | None = None,
+    piped: bool = False,
 ) -> str:
     """The shell text run by ``sh -c``; a list command comes after it as ``"$@"``.
 
-    The wrapper opens the attempt's ``stdout``/``stderr`` files itself (the daemon only hands
-    it /dev/null): file creation then happens after exec, off the daemon's spawn path. With a
-    ``cgroup`` it first moves itself into it (see ``taskflow.engine.cgroups``). The
+    ``piped``: stdout and stderr are already the attempt's pipes to the output keeper (see
+    ``taskflow.engine.keeper``). Otherwise the wrapper opens the attempt's ``stdout``/``stderr``
+    files itself (the daemon only hands it /dev/null), after exec, off the daemon's spawn path.
+    With a ``cgroup`` it first moves itself into it (see ``taskflow.engine.cgroups``). The
     status path lives in a variable a task is unlikely to touch; the command string is
     single-quoted so a syntax error in it surfaces at ``eval`` time, after the trap is set.
     """
@@ -92,54 +90,33 @@ def wrapper_script(
     # come before the daemon records the attempt). A refused write leaves the /proc scan.
     parts = [f"echo $$ >{shlex.quote(os.path.join(output_dir, PID_FILE))} 2>/dev/null || :"]
     if cgroup is not None:
-        # First, while stderr is still /dev/null: a refused move only loses the cgroup kill.
-        parts.append(f"echo $$ >{shlex.quote(os.path.join(cgroup, 'cgroup.procs'))} || :")
-    stdout = shlex.quote(os.path.join(output_dir, "stdout"))
-    stderr = shlex.quote(os.path.join(output_dir, "stderr"))
-    parts.append(f"__taskflow_status={shlex.quote(status_path)}")
-    # The status file's block is taken now, while there is room: the EXIT trap overwrites it
-    # in place (1<>, no truncation), so a disk the task fills cannot refuse the exit status.
-    parts.append(f"printf '%{STATUS_WIDTH}s' '' >\"$__taskflow_status\" 2>/dev/null || :")
-    if output_cap is not None and python is not None:
-        # Output through the relay (see taskflow.engine.relay), which bounds the files as it
-        # writes them; the EXIT trap closes our ends and waits for it to drain. Where the
-        # FIFOs cannot be made, the files are written directly (capped by the sampler).
-        q = shlex.quote
-        fifo = [q(os.path.join(output_dir, name)) for name in RELAY_FIFOS]
-        parts += [
-            # The status last: once it exists the output is complete (adoption relies on it).
-            "trap '__taskflow_rc=$?; exec >/dev/null 2>&1 3>&-; [ -z \"$__taskflow_relay\" ] || wait $__taskflow_relay; "
-            "printf %s \"$__taskflow_rc\" 1<>\"$__taskflow_status\"; exit $__taskflow_rc' EXIT",
-            "trap 'exit 129' HUP",
-            "trap 'exit 130' INT",
-            "trap 'exit 143' TERM",
-            # Only where this user can run the relay: an unreachable interpreter would leave
-            # the FIFO opens below blocked for ever.
-            f"if [ -x {q(python)} ] && [ -r {q(RELAY_SCRIPT)} ] && mkfifo -m 600 {' '.join(fifo)} 2>/dev/null; then",
-            f"(trap '' HUP INT TERM; exec {q(python)} -I -S {q(RELAY_SCRIPT)} {q(output_dir)} {int(output_cap)}) &",
-            "__taskflow_relay=$!",
-            f"exec 3>{fifo[0]} >{fifo[1]} 2>{fifo[2]} || exit 126",
-            f"else exec >>{stdout} 2>>{stderr} || exit 126; fi",
-        ]
-    else:
-        parts += [
-            "trap 'printf %s \"$?\" 1<>\"$__taskflow_status\"' EXIT",
-            "trap 'exit 129' HUP",
-            "trap 'exit 130' INT",
-            "trap 'exit 143' TERM",
-            f"exec >>{stdout} 2>>{stderr} || exit 126",
-        ]
+        # A refused move only loses the cgroup kill; it is not the task's output.
+        parts.append(f"echo $$ >{shlex.quote(os.path.join(cgroup, 'cgroup.procs'))} 2>/dev/null || :")
+    parts += [
+        f"__taskflow_status={shlex.quote(status_path)}",
+        # The status file's bytes are taken now, while there is room: the EXIT trap
+        # overwrites them in place (1<>, no truncation), so a disk the task fills cannot
+        # refuse the exit status.
+        f"printf '%{STATUS_WIDTH}s' '' >\"$__taskflow_status\" 2>/dev/null || :",
+        "trap 'printf %s \"$?\" 1<>\"$__taskflow_status\"' EXIT",
+        "trap 'exit 129' HUP",
+        "trap 'exit 130' INT",
+        "trap 'exit 143' TERM",
+    ]
+    if not piped:
+        stdout = shlex.quote(os.path.join(output_dir, "stdout"))
+        stderr = shlex.quote(os.path.join(output_dir, "stderr"))
+        parts.append(f"exec >>{stdout} 2>>{stderr} || exit 126")
     if cpu_limit is not None:
         # Soft limit sends SIGXCPU (recognisable); the hard limit 2 s later is the backstop.
         seconds = max(1, math.ceil(cpu_limit))
         parts.append(f"ulimit -St {seconds} && ulimit -Ht {seconds + 2} || exit 126")
     if cwd is not None:
         parts.append(f"cd -- {shlex.quote(cwd)} || exit 126")
-    # 3>&-: only the shell itself holds the relay's control FIFO, so its EOF means "exiting".
     if command is not None:
-        parts.append(f"eval {shlex.quote(command)} 3>&-")
+        parts.append(f"eval {shlex.quote(command)}")
     else:
-        parts.append('"$@" 3>&-')
+        parts.append('"$@"')
     return "\n".join(parts)
 
 

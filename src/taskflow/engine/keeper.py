@@ -1,0 +1,175 @@
+"""The output keeper: one process per daemon that writes every attempt's stdout and stderr.
+
+Run by ``taskflow.engine.output_keeper`` as ``python -I -S keeper.py FD`` (a script, standard
+library only), once per daemon, in its own session. FD is one end of a ``SOCK_SEQPACKET``
+socket pair; the daemon sends one message per attempt — ``{"dir": …, "cap": …}`` with the read
+ends of the attempt's two pipes attached (``SCM_RIGHTS``) — and the task writes into the write
+ends. The keeper appends what it reads to ``DIR/stdout`` and ``DIR/stderr`` and, *before* a
+stream holds more than ``cap + SLACK`` bytes, punches the head out (``fallocate(PUNCH_HOLE |
+KEEP_SIZE)``), so the bound holds whatever the task's write rate — unlike a periodic size
+check — at no per-attempt process cost. When both pipes of an attempt reach EOF (the task and
+everything it started have closed them) the files are complete and the keeper answers with
+the folder's name, so the daemon settles the attempt only once its output is all there.
+
+The keeper outlives the daemon: a crashed or restarted daemon leaves it serving the pipes of
+the tasks it started (they are adopted later), and it exits once the daemon's end of the
+socket is closed and its last pipe has ended. A full disk drops chunks, it never blocks a task.
+"""
+
+from __future__ import annotations
+
+import array
+import ctypes
+import ctypes.util
+import errno
+import json
+import os
+import selectors
+import signal
+import socket
+import sys
+
+SLACK = 256 * 1024  # punch once a stream holds this much beyond its cap
+CHUNK = 64 * 1024
+MESSAGE = 8192  # an attach message: a folder path and a number
+_BLOCK = 4096
+_PUNCH = 0x03  # FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE
+
+
+def _fallocate():  # noqa: ANN202
+    libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+    fn = libc.fallocate
+    fn.argtypes = (ctypes.c_int, ctypes.c_int, ctypes.c_int64, ctypes.c_int64)
+    fn.restype = ctypes.c_int
+    return fn
+
+
+FALLOCATE = _fallocate()
+
+
+class Sink:
+    """One output file, kept within ``cap + SLACK`` bytes of disk as it is appended to."""
+
+    __slots__ = ("fd", "cap", "size", "cut", "punchable")
+
+    def __init__(self, path: str, cap: int) -> None:
+        self.fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o640)
+        self.cap = cap
+        self.size = os.fstat(self.fd).st_size
+        self.cut = 0
+        self.punchable = True
+
+    def write(self, data: bytes) -> None:
+        if self.punchable and self.size + len(data) - self.cut > self.cap + SLACK:
+            # Punch first, so the file never holds more than cap + SLACK + one chunk.
+            target = self.size + len(data) - self.cap
+            target -= target % _BLOCK
+            if target > self.cut:
+                if FALLOCATE(self.fd, _PUNCH, 0, target) == 0:
+                    self.cut = target
+                elif ctypes.get_errno() in (errno.EOPNOTSUPP, errno.ENOSYS, errno.EINVAL):
+                    self.punchable = False  # the daemon rewrites the tail when the attempt ends
+        view = memoryview(data)
+        while view:
+            try:
+                n = os.write(self.fd, view)
+            except OSError:
+                return  # disk full or I/O error: drop this chunk, never block the task
+            self.size += n
+            view = view[n:]
+
+
+class Attempt:
+    """The two streams of one attempt; done when both pipes have ended."""
+
+    __slots__ = ("folder", "open")
+
+    def __init__(self, folder: str) -> None:
+        self.folder = folder
+        self.open = 2
+
+
+class Keeper:
+    def __init__(self, control: socket.socket) -> None:
+        self.control: socket.socket | None = control
+        self.selector = selectors.DefaultSelector()
+        self.selector.register(control, selectors.EVENT_READ, None)
+        self.streams = 0
+
+    def run(self) -> None:
+        while self.control is not None or self.streams:
+            for key, _ in self.selector.select():
+                if key.data is None:
+                    self._receive()
+                else:
+                    self._pump(key.fd, *key.data)
+
+    def _receive(self) -> None:
+        assert self.control is not None
+        fds = array.array("i")
+        try:
+            message, ancillary, _flags, _addr = self.control.recvmsg(MESSAGE, socket.CMSG_SPACE(2 * fds.itemsize))
+        except InterruptedError:
+            return
+        except OSError:
+            message, ancillary = b"", []
+        for level, kind, data in ancillary:
+            if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
+                fds.frombytes(data[: len(data) - len(data) % fds.itemsize])
+        if not message:  # the daemon is gone (or closed us): serve what is left, then exit
+            self.selector.unregister(self.control)
+            self.control.close()
+            self.control = None
+            for fd in fds:
+                os.close(fd)
+            return
+        try:
+            request = json.loads(message)
+            folder, cap = str(request["dir"]), int(request["cap"])
+            if len(fds) != 2:
+                raise ValueError(f"expected 2 pipes, got {len(fds)}")
+            sinks = [Sink(os.path.join(folder, name), cap) for name in ("stdout", "stderr")]
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            # The task keeps its pipes but nobody reads them: better to say so and drop them
+            # (the task then sees EPIPE) than to hold a task blocked for ever.
+            print(f"taskflow output keeper: cannot keep output for {message[:200]!r}: {exc}", file=sys.stderr)
+            for fd in fds:
+                os.close(fd)
+            return
+        attempt = Attempt(folder)
+        for fd, sink in zip(fds, sinks):
+            self.selector.register(fd, selectors.EVENT_READ, (sink, attempt))
+            self.streams += 1
+
+    def _pump(self, fd: int, sink: Sink, attempt: Attempt) -> None:
+        try:
+            data = os.read(fd, CHUNK)
+        except OSError:
+            data = b""
+        if data:
+            sink.write(data)
+            return
+        self.selector.unregister(fd)
+        os.close(fd)
+        os.close(sink.fd)
+        self.streams -= 1
+        attempt.open -= 1
+        if attempt.open == 0 and self.control is not None:
+            try:
+                self.control.send(attempt.folder.encode())
+            except OSError:
+                pass  # the daemon went away; it reads the files when it adopts the attempt
+
+
+def main(argv: list[str]) -> int:
+    # Terminal and reload signals are the daemon's business, not ours; TERM still ends us.
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGPIPE, signal.SIG_IGN)
+    control = socket.socket(fileno=int(argv[1]))
+    Keeper(control).run()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
