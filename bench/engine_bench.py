@@ -81,12 +81,12 @@ async def bench_engine(n: int, workers: int, root: Path, commit_window: float = 
     cpu = time.process_time()
     started = time.perf_counter()
     await engine.trigger("tree")
-    keeper = psutil.Process(executor.keeper.pid) if executor.keeper and executor.keeper.pid else None
-    keeper_cpu = sum(keeper.cpu_times()[:2]) if keeper else 0.0
     result = await done
     wall = time.perf_counter() - started
     cpu = time.process_time() - cpu
-    keeper_cpu = (sum(keeper.cpu_times()[:2]) - keeper_cpu) if keeper else 0.0
+    # The keeper starts with the first attempt of this run: its whole life is this run.
+    keeper_pid = executor.keeper.pid if executor.keeper is not None else None
+    keeper_cpu = sum(psutil.Process(keeper_pid).cpu_times()[:2]) if keeper_pid else 0.0
     await store.flush()
     store_cpu = _store_thread_cpu() - store_cpu
     writes = store.stats.intents - writes_before

@@ -64,6 +64,7 @@ def test_show_json_has_children_and_attempts(tf) -> None:  # noqa: ANN001
 def test_show_accepts_a_unique_prefix_and_refuses_unknown_runs(tf) -> None:  # noqa: ANN001
     run_id = tf("run", "hello", "--wait", "--json").json()["id"]
     assert tf("show", run_id[:-4], "--json").json()["run"]["id"] == run_id
+    assert tf("show", run_id[-8:].lower(), "--json").json()["run"]["id"] == run_id  # as the TUI shows it
     missing = tf("show", "0" * ULID_LENGTH)
     assert missing.code == 1 and len(missing.err.strip().splitlines()) == 1
 

@@ -224,6 +224,28 @@ async def test_e_asks_why_and_disables_with_that_reason(daemon: DaemonProcess) -
         assert not isinstance(app.screen, DisableScreen)
 
 
+async def test_e_on_the_detail_pane_acts_on_what_it_shows(daemon: DaemonProcess) -> None:
+    """The detail pane shows the sleepy run; the Tasks cursor is still on hello. `e` there
+    disables sleepy (the task of what is shown), never hello."""
+    ref = daemon.call(TriggerTask(task="sleepy"))
+    app = live_app(daemon)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await select_task(app, pilot, "hello")
+        runs = app.screen.query_one(RunTreeView)
+        await until(lambda: ref.id in runs._index, "the sleepy run in the run tree")
+        runs.focus()
+        runs.move_cursor(runs._index[ref.id])
+        await pilot.pause(0.3)
+        app.screen.query_one(DetailPane).focus()
+        await pilot.pause()
+        await pilot.press("e")
+        await until(lambda: isinstance(app.screen, DisableScreen), "the reason prompt")
+        await pilot.press("enter")
+        await until(lambda: not task_info(daemon, "sleepy").enabled, "sleepy to be disabled")
+        assert task_info(daemon, "hello").enabled
+        daemon.call(Cancel(run_id=ref.id))
+
+
 async def test_escape_in_the_reason_prompt_disables_nothing(daemon: DaemonProcess) -> None:
     app = live_app(daemon)
     async with app.run_test(size=(80, 24)) as pilot:

@@ -54,20 +54,21 @@ def show_run(client: Client, run_id: str) -> RunTree:
 
 
 def resolve_prefix(client: Client, prefix: str) -> str:
-    """The one recent run whose id starts with ``prefix`` (case-insensitive).
+    """The one recent run whose id starts — or ends — with ``prefix`` (case-insensitive).
 
-    Only the newest runs are searched: a prefix is a typing aid for what was just started,
-    not a query language.
+    The end is what the TUI shows of a run id where space is short (a ULID's head is its
+    time, so runs started together share it). Only the newest runs are searched: this is a
+    typing aid for what was just started, not a query language.
     """
     from taskflow.protocol import ListRuns
 
     wanted = prefix.upper()
     runs = client.call(ListRuns(limit=2000, roots_only=False))
-    matches = sorted({run.id for run in runs if run.id.startswith(wanted)})
+    matches = sorted({run.id for run in runs if run.id.startswith(wanted) or run.id.endswith(wanted)})
     if not matches:
         raise CommandError(f"no run {prefix}")
     if len(matches) > 1:
-        raise CommandError(f"run id prefix {prefix} is ambiguous ({len(matches)} runs match); "
+        raise CommandError(f"run id part {prefix} is ambiguous ({len(matches)} runs match); "
                            "give more characters")
     return matches[0]
 

@@ -26,7 +26,7 @@ CHUNK = 256 * 1024
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("run_id", metavar="RUN", help="run id (or a unique prefix of a recent one)")
+    parser.add_argument("run_id", metavar="RUN", help="run id (or a unique start or end of a recent one)")
     parser.add_argument("-f", "--follow", action="store_true", help="follow until the run ends")
     parser.add_argument("--attempt", type=int, metavar="N", help="attempt N (default: the latest)")
     parser.add_argument("--stream", choices=("stdout", "stderr"),

@@ -165,7 +165,7 @@ def runs(args: argparse.Namespace) -> int:
 
 
 def _run_argument(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("run_id", metavar="RUN", help="run id (or a unique prefix of a recent one)")
+    parser.add_argument("run_id", metavar="RUN", help="run id (or a unique start or end of a recent one)")
 
 
 def show(args: argparse.Namespace) -> int:

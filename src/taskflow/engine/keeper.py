@@ -48,18 +48,34 @@ FALLOCATE = _fallocate()
 
 
 class Sink:
-    """One output file, kept within ``cap + SLACK`` bytes of disk as it is appended to."""
+    """One output file, kept within ``cap + SLACK`` bytes of disk as it is appended to.
 
-    __slots__ = ("fd", "cap", "size", "cut", "punchable")
+    Opened on the first byte: the wrapper creates both files itself (in parallel across
+    attempts, where a new inode can be slow), so a silent stream costs the keeper nothing.
+    """
+
+    __slots__ = ("path", "fd", "cap", "size", "cut", "punchable")
 
     def __init__(self, path: str, cap: int) -> None:
-        self.fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o640)
+        self.path = path
+        self.fd = -1
         self.cap = cap
-        self.size = os.fstat(self.fd).st_size
+        self.size = 0
         self.cut = 0
         self.punchable = True
 
+    def close(self) -> None:
+        if self.fd >= 0:
+            os.close(self.fd)
+            self.fd = -1
+
     def write(self, data: bytes) -> None:
+        if self.fd < 0:
+            try:
+                self.fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o640)
+                self.size = os.fstat(self.fd).st_size
+            except OSError:
+                return  # disk full (no inode) or the folder is gone: drop it, never block
         if self.punchable and self.size + len(data) - self.cut > self.cap + SLACK:
             # Punch first, so the file never holds more than cap + SLACK + one chunk.
             target = self.size + len(data) - self.cap
@@ -151,7 +167,7 @@ class Keeper:
             return
         self.selector.unregister(fd)
         os.close(fd)
-        os.close(sink.fd)
+        sink.close()
         self.streams -= 1
         attempt.open -= 1
         if attempt.open == 0 and self.control is not None:

@@ -103,9 +103,12 @@ def wrapper_script(
         "trap 'exit 130' INT",
         "trap 'exit 143' TERM",
     ]
-    if not piped:
-        stdout = shlex.quote(os.path.join(output_dir, "stdout"))
-        stderr = shlex.quote(os.path.join(output_dir, "stderr"))
+    stdout = shlex.quote(os.path.join(output_dir, "stdout"))
+    stderr = shlex.quote(os.path.join(output_dir, "stderr"))
+    if piped:
+        # The files exist from the start (readers expect them); the keeper only appends.
+        parts.append(f": 2>/dev/null >>{stdout}; : 2>/dev/null >>{stderr}")
+    else:
         parts.append(f"exec >>{stdout} 2>>{stderr} || exit 126")
     if cpu_limit is not None:
         # Soft limit sends SIGXCPU (recognisable); the hard limit 2 s later is the backstop.

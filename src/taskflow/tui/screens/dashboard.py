@@ -229,23 +229,31 @@ class DashboardScreen(ViewScreen):
 
     # -- targets of actions ---------------------------------------------------------------
 
+    def _shown(self) -> tuple[str, str] | None:
+        """What the focused pane shows: a tree's cursor, or the detail/log panes' selection."""
+        if self.focused is self.tasks:
+            return ("task", self.tasks.selected_task) if self.tasks.selected_task else None
+        if self.focused is self.runs:
+            return ("run", self.runs.selected_run) if self.runs.selected_run else None
+        return self.selection
+
     def _run_targets(self) -> list[str]:
         if self.runs.marked:
             return sorted(self.runs.marked)
-        if self.focused is self.tasks:
-            task = self.tapp.world.tasks.get(self.tasks.selected_task or "")
+        shown = self._shown()
+        if shown is not None and shown[0] == "task":
+            task = self.tapp.world.tasks.get(shown[1])
             return [task.last_run_id] if task is not None and task.last_run_id else []
-        selected = self.runs.selected_run
-        return [selected] if selected else []
+        return [shown[1]] if shown is not None else []
 
     def _task_targets(self) -> list[str]:
         if self.tasks.marked:
             return sorted(self.tasks.marked)
-        if self.focused is self.runs:
-            run = self.tapp.world.runs.get(self.runs.selected_run or "")
+        shown = self._shown()
+        if shown is not None and shown[0] == "run":
+            run = self.tapp.world.runs.get(shown[1])
             return [run.task] if run is not None else []
-        selected = self.tasks.selected_task
-        return [selected] if selected else []
+        return [shown[1]] if shown is not None else []
 
     # -- actions --------------------------------------------------------------------------
 
