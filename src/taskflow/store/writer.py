@@ -97,7 +97,11 @@ class GroupCommitWriter:
                 return
             changed = self._loop.create_future()
             self._hold_waiters.append(changed)
-            await asyncio.wait([fut, changed], timeout=remaining, return_when=asyncio.FIRST_COMPLETED)
+            try:
+                await asyncio.wait([fut, changed], timeout=remaining, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                if changed in self._hold_waiters:
+                    self._hold_waiters.remove(changed)
 
     def submit(self, writes: Sequence[Write], *, must_land: bool = False) -> asyncio.Future[None]:
         """Queue rows that must commit together; the future resolves once they have.
