@@ -33,6 +33,22 @@ def test_dead_socket_file_is_connection_refused(sock_dir):
         Client.connect(path)
 
 
+def test_a_user_without_a_daemon_of_their_own_reaches_the_system_one(tmp_path, monkeypatch):
+    from taskflow.client import resolve_socket_path
+
+    own = tmp_path / "run-user" / "taskflow" / "taskflowd.sock"
+    system = tmp_path / "run" / "taskflow" / "taskflowd.sock"
+    monkeypatch.delenv("TASKFLOW_SOCKET", raising=False)
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(tmp_path / "run-user"))
+    assert resolve_socket_path(system=str(system), uid=1000) == str(own)  # no system daemon either
+    system.parent.mkdir(parents=True)
+    assert resolve_socket_path(system=str(system), uid=1000) == str(system)
+    own.parent.mkdir(parents=True)
+    own.touch()
+    assert resolve_socket_path(system=str(system), uid=1000) == str(own)  # their own daemon wins
+    assert resolve_socket_path("/x.sock", system=str(system), uid=1000) == "/x.sock"
+
+
 def test_default_socket_path_follows_design():
     assert default_socket_path({"TASKFLOW_SOCKET": "/x.sock"}, uid=1000) == "/x.sock"
     assert default_socket_path({}, uid=0) == "/run/taskflow/taskflowd.sock"

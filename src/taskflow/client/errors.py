@@ -51,8 +51,12 @@ def _permission_hint(path: str) -> str:
     directory = os.path.dirname(os.path.abspath(path))
     while directory != "/":
         if not os.access(directory, os.X_OK):
-            return (f"the directory {directory} ({_owner_and_mode(directory)}) does not let you in; "
-                    "the daemon opens it to its socket group at start, so restart it or check socket_group")
+            blocked = f"the directory {directory} ({_owner_and_mode(directory)}) does not let you in"
+            group = _group_of(directory)
+            if group not in (None, "root"):
+                return f"{blocked}; {_join_hint(group)}"
+            return (f"{blocked}; the daemon opens it to its socket group at start, so restart it "
+                    "or check socket_group")
         directory = os.path.dirname(directory)
     try:
         gid = os.stat(path).st_gid
@@ -61,9 +65,20 @@ def _permission_hint(path: str) -> str:
         return "is your user in the socket's group?"
     if gid in os.getgroups() or gid == os.getegid():
         return f"the socket ({_owner_and_mode(path)}) does not let its own group in; check the daemon's umask"
+    return _join_hint(group, "the socket's group")
+
+
+def _join_hint(group: str, what: str = "its group") -> str:
     if group in _my_groups():
-        return f"you joined the socket's group ({group}) after this login; log in again or run `newgrp {group}`"
-    return f"is your user in the socket's group ({group})? (`usermod -aG {group} USER`, then log in again)"
+        return f"you joined {what} ({group}) after this login; log in again or run `newgrp {group}`"
+    return f"is your user in {what} ({group})? (`usermod -aG {group} USER`, then log in again)"
+
+
+def _group_of(path: str) -> str | None:
+    try:
+        return grp.getgrgid(os.stat(path).st_gid).gr_name
+    except (KeyError, OSError):
+        return None
 
 
 def _owner_and_mode(path: str) -> str:
