@@ -85,7 +85,7 @@ async def bench_engine(n: int, workers: int, root: Path, commit_window: float = 
     wall = time.perf_counter() - started
     cpu = time.process_time() - cpu
     # The keeper starts with the first attempt of this run: its whole life is this run.
-    keeper_pid = executor.keeper.pid if executor.keeper is not None else None
+    keeper_pid = executor.keeper.pid
     keeper_cpu = sum(psutil.Process(keeper_pid).cpu_times()[:2]) if keeper_pid else 0.0
     await store.flush()
     store_cpu = _store_thread_cpu() - store_cpu

@@ -32,7 +32,7 @@ def _keepers() -> set[int]:
     found = set()
     for child in psutil.Process().children():
         try:
-            if "keeper.py" in " ".join(child.cmdline()):
+            if "taskflow.engine.keeper" in child.cmdline():
                 found.add(child.pid)
         except psutil.Error:  # an attempt's wrapper that has just ended
             pass

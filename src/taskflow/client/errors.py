@@ -76,8 +76,8 @@ def _join_hint(group: str, what: str = "its group") -> str:
 
 def _group_of(path: str) -> str | None:
     try:
-        return grp.getgrgid(os.stat(path).st_gid).gr_name
-    except (KeyError, OSError):
+        return _name(grp.getgrgid, os.stat(path).st_gid)
+    except OSError:
         return None
 
 

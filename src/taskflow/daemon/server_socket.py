@@ -55,17 +55,25 @@ def _remove_stale(path: str) -> None:
 
 def _give_to_group(path: str, group: str | None) -> None:
     """chgrp the socket to ``group``; a missing group or no permission is logged, not fatal."""
-    if not group:
-        return
-    try:
-        gid = grp.getgrnam(group).gr_gid
-    except KeyError:
-        log.info("socket group %r does not exist; %s keeps the daemon's group", group, path)
+    gid = _gid(group)
+    if gid is None:
+        if group:
+            log.info("socket group %r does not exist; %s keeps the daemon's group", group, path)
         return
     try:
         os.chown(path, -1, gid)
     except PermissionError:
         log.warning("not permitted to give %s to group %r", path, group)
+
+
+def _gid(group: str | None) -> int | None:
+    """The id of ``group``, or None when none is configured or it does not exist."""
+    if not group:
+        return None
+    try:
+        return grp.getgrnam(group).gr_gid
+    except KeyError:
+        return None
 
 
 def _open_directory_to_group(parent: str, group: str | None) -> None:
@@ -76,12 +84,12 @@ def _open_directory_to_group(parent: str, group: str | None) -> None:
     directory that is the daemon's alone is changed: owned by us with our own group, not
     world-writable or sticky (never ``/tmp``), and not traversable by everyone already.
     """
-    if not group:
+    gid = _gid(group)
+    if gid is None:
         return
     try:
-        gid = grp.getgrnam(group).gr_gid
         info = os.stat(parent)
-    except (KeyError, OSError):
+    except OSError:
         return
     mode = stat.S_IMODE(info.st_mode)
     if info.st_uid != os.geteuid() or mode & (stat.S_ISVTX | stat.S_IWOTH | stat.S_IXOTH):

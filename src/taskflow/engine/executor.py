@@ -84,7 +84,6 @@ class ProcessExecutor:
         sample_interval: float = 0.25,
         on_progress: Callable[[str, float, str | None], None] | None = None,
         use_cgroups: bool = True,
-        output_keeper: bool = True,
     ) -> None:
         self.output_root = Path(output_root)
         self.output_cap = output_cap
@@ -97,7 +96,7 @@ class ProcessExecutor:
         self._running: dict[int, RunningAttempt] = {}
         self.cgroups = AttemptCgroups.discover() if use_cgroups else AttemptCgroups(None)
         # stdout/stderr through the output keeper, which holds the cap at every moment.
-        self.keeper: OutputKeeper | None = OutputKeeper() if output_keeper else None
+        self.keeper = OutputKeeper()
         self._lingering: set[str] = set()  # attempt cgroups a task's leftovers still occupy
         self._sampler: asyncio.TimerHandle | None = None
         self.output_root.mkdir(parents=True, exist_ok=True)
@@ -150,7 +149,7 @@ class ProcessExecutor:
                     argv, command = (SHELL, "-c", command), None
                 argv = (*as_user.prefix(), *argv)
             cgroup = self.cgroups.create(os.path.basename(out_s))
-            pipes = self.keeper.attach(out_s, self.output_cap) if self.keeper is not None else None
+            pipes = self.keeper.attach(out_s, self.output_cap)
             script = wrapper_script(
                 out_s, command=command, cwd=spec.cwd, cpu_limit=spec.limits.cpu, cgroup=cgroup,
                 piped=pipes is not None,
@@ -182,7 +181,7 @@ class ProcessExecutor:
             return handle
         handle = self._handle(spec, run_id, out_s, started_at, pid, created, python)
         handle.cgroup = cgroup
-        handle.drain = self.keeper.drained(out_s) if self.keeper is not None else None
+        handle.drain = self.keeper.drained(out_s)
         self._track(handle, spec.timeout)
         return handle
 
@@ -346,8 +345,7 @@ class ProcessExecutor:
 
     def close(self) -> None:
         """Let the output keeper go (it finishes the pipes it serves, then exits)."""
-        if self.keeper is not None:
-            self.keeper.close()
+        self.keeper.close()
 
     def detach_all(self) -> None:
         """Leave every running attempt alone (on_stop = "detach"); they are adopted later."""

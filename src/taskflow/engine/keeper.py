@@ -1,15 +1,16 @@
 """The output keeper: one process per daemon that writes every attempt's stdout and stderr.
 
-Run by ``taskflow.engine.output_keeper`` as ``python -I -S keeper.py FD`` (a script, standard
-library only), once per daemon, in its own session. FD is one end of a ``SOCK_SEQPACKET``
-socket pair; the daemon sends one message per attempt — ``{"dir": …, "cap": …}`` with the read
-ends of the attempt's two pipes attached (``SCM_RIGHTS``) — and the task writes into the write
-ends. The keeper appends what it reads to ``DIR/stdout`` and ``DIR/stderr`` and, *before* a
-stream holds more than ``cap + SLACK`` bytes, punches the head out (``fallocate(PUNCH_HOLE |
-KEEP_SIZE)``), so the bound holds whatever the task's write rate — unlike a periodic size
-check — at no per-attempt process cost. When both pipes of an attempt reach EOF (the task and
-everything it started have closed them) the files are complete and the keeper answers with
-the folder's name, so the daemon settles the attempt only once its output is all there.
+Run by ``taskflow.engine.output_keeper`` as ``python -m taskflow.engine.keeper FD`` (it
+imports only ``taskflow.engine.output``), once per daemon, in its own session. FD is one end
+of a ``SOCK_SEQPACKET`` socket pair; the daemon sends one message per attempt — ``{"dir": …,
+"cap": …}`` with the read ends of the attempt's two pipes attached (``SCM_RIGHTS``) — and the
+task writes into the write ends. The keeper appends what it reads to ``DIR/stdout`` and
+``DIR/stderr`` and, *before* a stream holds more than ``cap + SLACK`` bytes, punches the head
+out (``fallocate(PUNCH_HOLE | KEEP_SIZE)``), so the bound holds whatever the task's write
+rate — unlike a periodic size check — at no per-attempt process cost. When both pipes of an
+attempt reach EOF (the task and everything it started have closed them) the files are
+complete and the keeper answers with the folder's name, so the daemon settles the attempt
+only once its output is all there.
 
 The keeper outlives the daemon: a crashed or restarted daemon leaves it serving the pipes of
 the tasks it started (they are adopted later), and it exits once the daemon's end of the
@@ -19,9 +20,6 @@ socket is closed and its last pipe has ended. A full disk drops chunks, it never
 from __future__ import annotations
 
 import array
-import ctypes
-import ctypes.util
-import errno
 import json
 import os
 import selectors
@@ -29,22 +27,11 @@ import signal
 import socket
 import sys
 
+from taskflow.engine.output import BLOCK, STREAMS, punch_fd
+
 SLACK = 256 * 1024  # punch once a stream holds this much beyond its cap
 CHUNK = 64 * 1024
 MESSAGE = 8192  # an attach message: a folder path and a number
-_BLOCK = 4096
-_PUNCH = 0x03  # FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE
-
-
-def _fallocate():  # noqa: ANN202
-    libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
-    fn = libc.fallocate
-    fn.argtypes = (ctypes.c_int, ctypes.c_int, ctypes.c_int64, ctypes.c_int64)
-    fn.restype = ctypes.c_int
-    return fn
-
-
-FALLOCATE = _fallocate()
 
 
 class Sink:
@@ -79,12 +66,15 @@ class Sink:
         if self.punchable and self.size + len(data) - self.cut > self.cap + SLACK:
             # Punch first, so the file never holds more than cap + SLACK + one chunk.
             target = self.size + len(data) - self.cap
-            target -= target % _BLOCK
+            target -= target % BLOCK
             if target > self.cut:
-                if FALLOCATE(self.fd, _PUNCH, 0, target) == 0:
-                    self.cut = target
-                elif ctypes.get_errno() in (errno.EOPNOTSUPP, errno.ENOSYS, errno.EINVAL):
-                    self.punchable = False  # the daemon rewrites the tail when the attempt ends
+                try:
+                    if punch_fd(self.fd, target, self.path):
+                        self.cut = target
+                    else:
+                        self.punchable = False  # the daemon rewrites the tail when the attempt ends
+                except OSError:
+                    pass  # an I/O error: try again with the next chunk
         view = memoryview(data)
         while view:
             try:
@@ -144,7 +134,7 @@ class Keeper:
             folder, cap = str(request["dir"]), int(request["cap"])
             if len(fds) != 2:
                 raise ValueError(f"expected 2 pipes, got {len(fds)}")
-            sinks = [Sink(os.path.join(folder, name), cap) for name in ("stdout", "stderr")]
+            sinks = [Sink(os.path.join(folder, name), cap) for name in STREAMS]
         except (OSError, ValueError, KeyError, TypeError) as exc:
             # The task keeps its pipes but nobody reads them: better to say so and drop them
             # (the task then sees EPIPE) than to hold a task blocked for ever.

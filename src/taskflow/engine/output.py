@@ -28,7 +28,7 @@ CONTROL_FILE = "control.jsonl"
 
 _FALLOC_FL_KEEP_SIZE = 0x01
 _FALLOC_FL_PUNCH_HOLE = 0x02
-_BLOCK = 4096
+BLOCK = 4096  # holes are punched in whole blocks
 
 _libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
 _fallocate = _libc.fallocate
@@ -58,14 +58,19 @@ def punch_head(path: str, length: int) -> bool:
     """
     fd = os.open(path, os.O_WRONLY | os.O_CLOEXEC)
     try:
-        if _fallocate(fd, _FALLOC_FL_PUNCH_HOLE | _FALLOC_FL_KEEP_SIZE, 0, length) != 0:
-            err = ctypes.get_errno()
-            if err in (errno.EOPNOTSUPP, errno.ENOSYS, errno.EINVAL):
-                return False
-            raise OSError(err, os.strerror(err), path)
-        return True
+        return punch_fd(fd, length, path)
     finally:
         os.close(fd)
+
+
+def punch_fd(fd: int, length: int, path: str = "") -> bool:
+    """``punch_head`` on an open file; False where the filesystem cannot punch holes."""
+    if _fallocate(fd, _FALLOC_FL_PUNCH_HOLE | _FALLOC_FL_KEEP_SIZE, 0, length) != 0:
+        err = ctypes.get_errno()
+        if err in (errno.EOPNOTSUPP, errno.ENOSYS, errno.EINVAL):
+            return False
+        raise OSError(err, os.strerror(err), path)
+    return True
 
 
 class StreamCap:
@@ -89,7 +94,7 @@ class StreamCap:
         excess = self.size - self.cap
         if excess <= 0 or not self.punchable:
             return
-        aligned = excess - excess % _BLOCK
+        aligned = excess - excess % BLOCK
         if aligned > self.cut:
             if punch_head(self.path, aligned):
                 self.cut = aligned

@@ -20,8 +20,6 @@ import sys
 
 log = logging.getLogger(__name__)
 
-KEEPER_SCRIPT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "keeper.py")
-
 
 class OutputKeeper:
     def __init__(self, python: str = sys.executable) -> None:
@@ -80,7 +78,7 @@ class OutputKeeper:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         try:
             self._proc = subprocess.Popen(
-                [self.python, "-I", "-S", KEEPER_SCRIPT, str(theirs.fileno())],
+                [self.python, "-m", "taskflow.engine.keeper", str(theirs.fileno())],
                 pass_fds=(theirs.fileno(),),
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,

@@ -140,13 +140,11 @@ class GroupCommitWriter:
                         return
                     await self._next_submit(None)
                     continue
-                if self._closing:  # tried once more since close(); what is left is lost here
-                    self._give_up()
-                    continue
-                # Only held writes: their next attempt is due at _retry_at, or sooner when
-                # new writes come (a trigger then gets its answer without waiting).
+                # Only held writes: their next attempt is due at _retry_at, or sooner when new
+                # writes come (a trigger then gets its answer without waiting). Once closing,
+                # at once: that last attempt fails whatever is still refused.
                 delay = self._retry_at - time.monotonic()
-                if delay > 0 and not await self._next_submit(delay):
+                if delay > 0 and not self._closing and not await self._next_submit(delay):
                     continue
             elif self._window > 0 and not self._closing and not self._held:
                 await asyncio.sleep(self._window)
@@ -249,14 +247,6 @@ class GroupCommitWriter:
             self._problem = problem
             self._retry_at = time.monotonic() + self._retry_delay
             self._retry_delay = min(self._retry_delay * 2, RETRY_MAX)
-
-    def _give_up(self) -> None:
-        held, self._held = self._held, []
-        log.error("stopping with %d write(s) the state database still refuses: %s", len(held), self._problem)
-        for _, fut, _must in held:
-            if not fut.done():
-                fut.set_exception(StoreError(self._problem or f"could not write to {self._path}"))
-                fut.exception()
 
     async def _rollback(self) -> None:
         try:
