@@ -27,8 +27,8 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "src"))
 
-from taskflow.client import Client, ClientError  # noqa: E402
-from taskflow.protocol import Health, RunChanged, TriggerTask  # noqa: E402
+from taskflow.client import Client, ClientError
+from taskflow.protocol import Health, RunChanged, TriggerTask
 
 TREE = 50
 
@@ -76,7 +76,7 @@ def main() -> None:
     daemon = subprocess.Popen(
         [sys.executable, "-m", "taskflow.daemon.main", "--state-dir", str(work / "state"),
          "--socket", sock, "--tasks", str(work / "tasks"), "--max-workers", "8"],
-        stdout=subprocess.DEVNULL, stderr=open(work / "daemon.log", "wb"),
+        stdout=subprocess.DEVNULL, stderr=open(work / "daemon.log", "wb"),  # noqa: SIM115 - the daemon child owns it until it exits
     )
     try:
         for _ in range(200):

@@ -35,13 +35,13 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "src"))
 sys.path.insert(0, str(HERE))
 
-from spawn_bench import bench_asyncio, bench_raw  # noqa: E402
+from spawn_bench import bench_asyncio, bench_raw
 
-from taskflow.engine import events  # noqa: E402
-from taskflow.engine.engine import Engine, EngineSettings  # noqa: E402
-from taskflow.engine.executor import ProcessExecutor  # noqa: E402
-from taskflow.model import Run, TaskSet, TaskSpec  # noqa: E402
-from taskflow.store import Store  # noqa: E402
+from taskflow.engine.engine import Engine, EngineSettings
+from taskflow.engine.events import EngineEvent, RunUpdated
+from taskflow.engine.process.local import ProcessExecutor
+from taskflow.model import Run, TaskSet, TaskSpec
+from taskflow.store import Store
 
 
 def tree(n: int) -> TaskSet:
@@ -68,12 +68,10 @@ async def bench_engine(n: int, workers: int, root: Path, commit_window: float = 
     await engine.start(tree(n))
     done: asyncio.Future[Run] = asyncio.get_running_loop().create_future()
 
-    def on_event(topic: str, payload: object) -> None:
-        if (
-            topic == events.RUNS and isinstance(payload, Run) and payload.parent_id is None
-            and payload.state.terminal and not done.done()
-        ):
-            done.set_result(payload)
+    def on_event(event: EngineEvent) -> None:
+        match event:
+            case RunUpdated(run=run) if run.parent_id is None and run.state.terminal and not done.done():
+                done.set_result(run)
 
     engine.bus.subscribe(on_event)
     writes_before = store.stats.intents
@@ -112,7 +110,10 @@ def bench_tsp(n: int, workers: int, where: str) -> float | None:
         "TS_MAXFINISHED": str(n + 10),
         "TMPDIR": outdir,
     }
-    run = lambda *args: subprocess.run([tsp, *args], env=env, capture_output=True, text=True)  # noqa: E731
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([tsp, *args], env=env, capture_output=True, text=True)
+
     run("-K")
     run("-S", str(workers))
     started = time.perf_counter()

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import multiprocessing as mp
 import os
 import shlex
@@ -70,7 +71,7 @@ def subscriber(path: str, expected: int, results: Any, ready: Any) -> None:
             elif isinstance(message, Push) and isinstance(message.event, RunChanged):
                 latencies.append(now - int(message.event.run.message or 0))
                 seqs.append(message.seq)
-    gaps = sum(1 for a, b in zip(seqs, seqs[1:]) if b != a + 1)
+    gaps = sum(1 for a, b in itertools.pairwise(seqs) if b != a + 1)
     results.put((latencies, gaps))
     sock.close()
 
@@ -78,7 +79,7 @@ def subscriber(path: str, expected: int, results: Any, ready: Any) -> None:
 def percentile(sorted_values: list[int], fraction: float) -> float:
     if not sorted_values:
         return float("nan")
-    index = min(len(sorted_values) - 1, int(round(fraction * (len(sorted_values) - 1))))
+    index = min(len(sorted_values) - 1, round(fraction * (len(sorted_values) - 1)))
     return sorted_values[index] / 1e6
 
 

@@ -26,8 +26,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from taskflow.engine.executor import ProcessExecutor  # noqa: E402
-from taskflow.model import TaskSpec  # noqa: E402
+from taskflow.engine.process.local import ProcessExecutor
+from taskflow.model import TaskSpec
 
 TRUE = shutil.which("true") or "/bin/true"
 

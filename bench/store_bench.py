@@ -26,8 +26,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from taskflow.model import Run, RunState, new_ulid  # noqa: E402
-from taskflow.store import Store  # noqa: E402
+from taskflow.model import Run, RunState, new_ulid
+from taskflow.store import Store
 
 _STATES = (RunState.QUEUED, RunState.RUNNING, RunState.SUCCEEDED)
 

@@ -16,12 +16,12 @@ must not pay for it on every ``taskflow status --json``.
 
 from __future__ import annotations
 
+from taskflow._lazy import lazy_exports
+
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
 if TYPE_CHECKING:
     from taskflow.pytask import Context, task
     from taskflow.pytask.hooks import RunRejected, post_run, pre_run
-
-from taskflow._lazy import lazy_exports
 
 __version__ = "0.1.0"
 __all__ = ["Context", "RunRejected", "__version__", "post_run", "pre_run", "task"]

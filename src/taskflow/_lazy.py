@@ -2,6 +2,8 @@
 
 ``taskflow``, ``taskflow.model`` and ``taskflow.protocol`` re-export many names, but a
 one-shot CLI call needs only a few; each name's module is imported on first use.
+``stub_exports`` takes the names from the package's ``__init__.pyi``, the one list that type
+checkers read too; ``lazy_exports`` takes them from a mapping.
 """
 
 from __future__ import annotations
@@ -33,3 +35,32 @@ def lazy_exports(
         return sorted({*namespace, *public})
 
     return __getattr__, __dir__
+
+
+def stub_exports(
+    package: str, init_file: str, namespace: MutableMapping[str, Any]
+) -> tuple[Callable[[str], Any], Callable[[], list[str]], list[str]]:
+    """``__getattr__``, ``__dir__`` and ``__all__`` for ``package``, from the ``from M import
+    N as N`` lines of the ``__init__.pyi`` beside ``init_file``.
+
+    ``N as N`` is a stub's way to re-export ``N`` (PEP 484); a plain ``from M import N``
+    would be private to type checkers, so it is refused rather than made public here only.
+    The stub is parsed on every import of the package, a fraction of a millisecond; ``ast``
+    is loaded anyway by msgspec, which every submodule needs.
+    """
+    import ast  # here, not at the top: ``taskflow`` itself imports this module
+
+    with open(init_file.removesuffix(".py") + ".pyi", encoding="utf-8") as stub:
+        tree = ast.parse(stub.read())
+    homes: dict[str, str] = {}
+    for node in tree.body:
+        if not isinstance(node, ast.ImportFrom):
+            continue  # the docstring
+        if node.module is None or node.level > 1:
+            raise ImportError(f"{package} stub: import from a module of this package or by full name")
+        for alias in node.names:
+            if alias.asname != alias.name:
+                raise ImportError(f"{package} stub: write `{alias.name} as {alias.name}` to export it")
+            homes[alias.name] = node.module  # lazy_exports resolves a relative one (level 1)
+    public = list(homes)
+    return (*lazy_exports(package, homes, public, namespace), public)

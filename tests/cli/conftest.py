@@ -58,7 +58,7 @@ class Result:
     out: str
     err: str
 
-    def json(self):  # noqa: ANN201 - whatever the document is
+    def json(self):
         return json.loads(self.out)
 
 
@@ -93,7 +93,7 @@ def daemon(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DaemonProcess]:
 
 
 @pytest.fixture
-def tf(daemon: DaemonProcess):  # noqa: ANN201 - a callable
+def tf(daemon: DaemonProcess):
     """``tf("ls", "--json")``: the CLI against the test daemon."""
 
     def call(*args: str, timeout: float = 60) -> Result:
@@ -102,7 +102,7 @@ def tf(daemon: DaemonProcess):  # noqa: ANN201 - a callable
     return call
 
 
-def poll(condition, timeout: float = 20.0, interval: float = 0.1):  # noqa: ANN001, ANN201
+def poll(condition, timeout: float = 20.0, interval: float = 0.1):
     """Wait until ``condition()`` is truthy and return it; fail after ``timeout`` seconds."""
     deadline = time.monotonic() + timeout
     while True:

@@ -15,7 +15,7 @@ import time
 from .conftest import poll
 
 
-def test_status_json_has_version_pid_and_workers(tf, daemon) -> None:  # noqa: ANN001
+def test_status_json_has_version_pid_and_workers(tf, daemon) -> None:
     result = tf("status", "--json")
     assert result.code == 0, result
     info = result.json()
@@ -27,13 +27,13 @@ def test_status_json_has_version_pid_and_workers(tf, daemon) -> None:  # noqa: A
     assert human.code == 0 and f"pid {daemon.proc.pid}" in human.out
 
 
-def test_health_exits_0_on_a_healthy_daemon(tf) -> None:  # noqa: ANN001
+def test_health_exits_0_on_a_healthy_daemon(tf) -> None:
     result = tf("health")
     assert result.code == 0 and result.out.startswith("ok")
     assert tf("health", "--json").json()["ok"] is True
 
 
-def test_status_json_imports_neither_asyncio_textual_nor_rich(daemon) -> None:  # noqa: ANN001
+def test_status_json_imports_neither_asyncio_textual_nor_rich(daemon) -> None:
     # The benchmark runs `taskflow status --json`; it must stay a small, synchronous program.
     probe = (
         "import sys, runpy\n"
@@ -52,7 +52,7 @@ def test_status_json_imports_neither_asyncio_textual_nor_rich(daemon) -> None:  
     assert json.loads(done.stdout)["pid"] == daemon.proc.pid
 
 
-def test_breakers_trip_reset_and_list(tf) -> None:  # noqa: ANN001
+def test_breakers_trip_reset_and_list(tf) -> None:
     tripped = tf("breakers", "trip", "payments-api", "--json")
     assert tripped.code == 0, tripped
     assert tripped.json()["status"] == "open"
@@ -66,7 +66,7 @@ def test_breakers_trip_reset_and_list(tf) -> None:  # noqa: ANN001
     assert states["payments-api"]["status"] == "closed"
 
 
-def test_audit_records_mutations(tf) -> None:  # noqa: ANN001
+def test_audit_records_mutations(tf) -> None:
     assert tf("disable", "tagged", "--reason", "audit me").code == 0
     assert tf("enable", "tagged").code == 0
     entries = tf("audit", "--json", "--limit", "20").json()
@@ -75,7 +75,7 @@ def test_audit_records_mutations(tf) -> None:  # noqa: ANN001
     assert tf("audit").code == 0
 
 
-def test_events_streams_json_lines(daemon, tf) -> None:  # noqa: ANN001
+def test_events_streams_json_lines(daemon, tf) -> None:
     argv = [sys.executable, "-m", "taskflow.cli.main", "--socket", daemon.socket, "events",
             "--topic", "runs"]
     stream = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

@@ -7,7 +7,7 @@ from .conftest import poll
 ULID_LENGTH = 26
 
 
-def _start(tf, *args: str) -> str:  # noqa: ANN001
+def _start(tf, *args: str) -> str:
     result = tf("run", *args)
     assert result.code == 0, result
     run_id = result.out.strip()
@@ -15,7 +15,7 @@ def _start(tf, *args: str) -> str:  # noqa: ANN001
     return run_id
 
 
-def test_run_wait_json_of_a_succeeding_task_exits_0(tf) -> None:  # noqa: ANN001
+def test_run_wait_json_of_a_succeeding_task_exits_0(tf) -> None:
     result = tf("run", "hello", "--wait", "--json")
     assert result.code == 0, result
     run = result.json()
@@ -24,28 +24,28 @@ def test_run_wait_json_of_a_succeeding_task_exits_0(tf) -> None:  # noqa: ANN001
     assert run["finished_at"].endswith("Z") and run["started_at"].endswith("Z")
 
 
-def test_run_wait_of_a_failing_task_exits_3(tf) -> None:  # noqa: ANN001
+def test_run_wait_of_a_failing_task_exits_3(tf) -> None:
     result = tf("run", "boom", "--wait", "--json")
     assert result.code == 3, result
     run = result.json()
     assert run["state"] == "failed" and run["error_type"] == "exit" and run["exit_code"] == 4
 
 
-def test_run_wait_prints_only_the_id_on_stdout(tf) -> None:  # noqa: ANN001
+def test_run_wait_prints_only_the_id_on_stdout(tf) -> None:
     result = tf("run", "boom", "--wait")
     assert result.code == 3
     assert len(result.out.strip()) == ULID_LENGTH
     assert "failed" in result.err
 
 
-def test_unknown_task_is_exit_1_with_one_sentence(tf) -> None:  # noqa: ANN001
+def test_unknown_task_is_exit_1_with_one_sentence(tf) -> None:
     result = tf("run", "no-such-task")
     assert result.code == 1
     assert result.out == ""
     assert len(result.err.strip().splitlines()) == 1 and "no-such-task" in result.err
 
 
-def test_show_json_has_children_and_attempts(tf) -> None:  # noqa: ANN001
+def test_show_json_has_children_and_attempts(tf) -> None:
     waited = tf("run", "tree", "--wait", "--json")
     assert waited.code == 0, waited
     root_id = waited.json()["id"]
@@ -61,7 +61,7 @@ def test_show_json_has_children_and_attempts(tf) -> None:  # noqa: ANN001
     assert human.code == 0 and "first" in human.out and "attempt 1" in human.out
 
 
-def test_show_accepts_a_unique_prefix_and_refuses_unknown_runs(tf) -> None:  # noqa: ANN001
+def test_show_accepts_a_unique_prefix_and_refuses_unknown_runs(tf) -> None:
     run_id = tf("run", "hello", "--wait", "--json").json()["id"]
     assert tf("show", run_id[:-4], "--json").json()["run"]["id"] == run_id
     assert tf("show", run_id[-8:].lower(), "--json").json()["run"]["id"] == run_id  # as the TUI shows it
@@ -69,7 +69,7 @@ def test_show_accepts_a_unique_prefix_and_refuses_unknown_runs(tf) -> None:  # n
     assert missing.code == 1 and len(missing.err.strip().splitlines()) == 1
 
 
-def test_runs_json_lists_runs_newest_first(tf) -> None:  # noqa: ANN001
+def test_runs_json_lists_runs_newest_first(tf) -> None:
     first = tf("run", "hello", "--wait", "--json").json()["id"]
     second = tf("run", "hello", "--wait", "--json").json()["id"]
     runs = tf("runs", "--json", "--task", "hello", "--limit", "50").json()
@@ -81,7 +81,7 @@ def test_runs_json_lists_runs_newest_first(tf) -> None:  # noqa: ANN001
     assert tf("runs").code == 0
 
 
-def test_logs_prints_stdout_then_stderr(tf) -> None:  # noqa: ANN001
+def test_logs_prints_stdout_then_stderr(tf) -> None:
     run_id = tf("run", "hello", "--wait", "--json").json()["id"]
     both = tf("logs", run_id)
     assert both.code == 0
@@ -93,13 +93,13 @@ def test_logs_prints_stdout_then_stderr(tf) -> None:  # noqa: ANN001
         ("stdout", "hello from hello\n"), ("stderr", "oops\n")]
 
 
-def test_logs_of_a_tree_prefixes_each_leaf(tf) -> None:  # noqa: ANN001
+def test_logs_of_a_tree_prefixes_each_leaf(tf) -> None:
     root_id = tf("run", "tree", "--wait", "--json").json()["id"]
     out = tf("logs", root_id, "-f").out
     assert "tree/first| first\n" in out and "tree/second| second\n" in out
 
 
-def test_cancel_a_running_run_then_wait_exits_3(tf) -> None:  # noqa: ANN001
+def test_cancel_a_running_run_then_wait_exits_3(tf) -> None:
     run_id = _start(tf, "sleepy")
     poll(lambda: tf("show", run_id, "--json").json()["run"]["state"] == "running")
     timed_out = tf("wait", run_id, "--timeout", "0.5")
@@ -111,7 +111,7 @@ def test_cancel_a_running_run_then_wait_exits_3(tf) -> None:  # noqa: ANN001
     assert waited.json()["state"] == "cancelled"
 
 
-def test_rerun_starts_a_new_run(tf) -> None:  # noqa: ANN001
+def test_rerun_starts_a_new_run(tf) -> None:
     old = tf("run", "boom", "--wait", "--json").json()["id"]
     result = tf("rerun", old, "--wait", "--json")
     assert result.code == 3
@@ -119,7 +119,7 @@ def test_rerun_starts_a_new_run(tf) -> None:  # noqa: ANN001
     assert new["id"] != old and new["task"] == "boom" and new["trigger"] == "rerun"
 
 
-def test_exec_runs_an_adhoc_command(tf) -> None:  # noqa: ANN001
+def test_exec_runs_an_adhoc_command(tf) -> None:
     result = tf("exec", "--name", "adhoc-test", "--wait", "--json", "--", "sh", "-c", "echo adhoc; exit 0")
     assert result.code == 0, result
     run = result.json()

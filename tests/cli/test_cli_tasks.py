@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 
-def _ls(tf, *args: str) -> dict[str, dict]:  # noqa: ANN001
+def _ls(tf, *args: str) -> dict[str, dict]:
     result = tf("ls", "--json", *args)
     assert result.code == 0, result
     return {task["name"]: task for task in result.json()}
 
 
-def test_ls_json_lists_task_infos(tf) -> None:  # noqa: ANN001
+def test_ls_json_lists_task_infos(tf) -> None:
     tasks = _ls(tf)
     assert {"hello", "boom", "tree", "tree/first", "tree/second"} <= set(tasks)
     assert tasks["tree"]["kind"] == "group"
@@ -20,7 +20,7 @@ def test_ls_json_lists_task_infos(tf) -> None:  # noqa: ANN001
     assert human.code == 0 and "hello" in human.out and "\x1b[" not in human.out
 
 
-def test_disable_and_enable_are_reflected_in_ls(tf) -> None:  # noqa: ANN001
+def test_disable_and_enable_are_reflected_in_ls(tf) -> None:
     disabled = tf("disable", "toggled", "--reason", "maintenance window", "--json")
     assert disabled.code == 0, disabled
     assert disabled.json()["enabled"] is False
@@ -38,6 +38,6 @@ def test_disable_and_enable_are_reflected_in_ls(tf) -> None:  # noqa: ANN001
     assert tf("run", "toggled", "--wait").code == 0
 
 
-def test_enable_unknown_task_is_exit_1(tf) -> None:  # noqa: ANN001
+def test_enable_unknown_task_is_exit_1(tf) -> None:
     result = tf("enable", "no-such-task")
     assert result.code == 1 and len(result.err.strip().splitlines()) == 1

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from daemon_process import DaemonProcess
 
 from taskflow.client import Client
+from taskflow.model import RunTree
 
 
 @pytest.fixture
@@ -21,7 +22,7 @@ def daemon(tmp_path: Path) -> Iterator[DaemonProcess]:
         proc.cleanup()
 
 
-def _wait_terminal(client: Client, run_id: str, timeout: float = 30.0):  # noqa: ANN202
+def _wait_terminal(client: Client, run_id: str, timeout: float = 30.0) -> RunTree:
     """Poll ``ShowRun`` until the run is terminal; returns its RunTree."""
     from taskflow.protocol import ShowRun
 
@@ -35,5 +36,5 @@ def _wait_terminal(client: Client, run_id: str, timeout: float = 30.0):  # noqa:
 
 
 @pytest.fixture
-def wait_terminal():  # noqa: ANN201
+def wait_terminal() -> Callable[..., RunTree]:
     return _wait_terminal

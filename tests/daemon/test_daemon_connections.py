@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 
 import pytest
+from daemon_process import DaemonProcess
 
 from taskflow.protocol import Health
 from taskflow.taskfile.config import ConfigError, load_config
@@ -82,7 +83,7 @@ class Holder:
             self.proc.wait(30)
 
 
-def _start(daemon, config: str | None = None) -> None:  # noqa: ANN001
+def _start(daemon: DaemonProcess, config: str | None = None) -> None:
     text = 'socket_group = "root"\n' + (config or "")
     path = daemon.workdir / "taskflow.toml"
     path.write_text(text)
@@ -91,7 +92,7 @@ def _start(daemon, config: str | None = None) -> None:  # noqa: ANN001
     os.chmod(daemon.socket, 0o666)  # let the other users reach it for the test
 
 
-def _wait_health(daemon, timeout: float = 10.0) -> None:  # noqa: ANN001
+def _wait_health(daemon: DaemonProcess, timeout: float = 10.0) -> None:
     deadline = time.monotonic() + timeout
     while True:
         try:
@@ -108,7 +109,7 @@ def _cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def _assert_quiet_log(daemon) -> None:  # noqa: ANN001
+def _assert_quiet_log(daemon: DaemonProcess) -> None:
     text = daemon.log.read_text(errors="replace")
     assert len(text) < LOG_LIMIT, f"daemon log grew to {len(text)} bytes"
     assert "Traceback" not in text, text[-3000:]

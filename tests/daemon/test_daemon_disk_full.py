@@ -12,16 +12,18 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from daemon_process import DaemonProcess
 
-from taskflow.client import ClientError
+from taskflow.client import Client, ClientError
 from taskflow.model import RunState
 from taskflow.protocol import Health, ListAudit, ListRuns, ShowRun, Status, TriggerTask
 
 
 @pytest.fixture
-def small_state_dir(daemon) -> Iterator[Path]:  # noqa: ANN001 - the DaemonProcess fixture
+def small_state_dir(daemon: DaemonProcess) -> Iterator[Path]:
     """The daemon's state dir on its own 4 MiB tmpfs, so filling it is quick and harmless."""
     if os.geteuid() != 0:
         pytest.skip("mounting a small filesystem needs root")
@@ -54,7 +56,7 @@ def _fill(folder: Path) -> Path:
     return filler
 
 
-def _finished(client, run_id: str) -> RunState:  # noqa: ANN001
+def _finished(client: Client, run_id: str) -> RunState:
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
         state = client.call(ShowRun(run_id=run_id)).run.state
@@ -101,14 +103,14 @@ def test_full_disk_refuses_triggers_clearly_and_recovers(daemon, small_state_dir
     assert "Traceback" not in daemon.log_tail(100_000)
 
 
-def _cli(daemon, *args: str) -> subprocess.CompletedProcess[str]:  # noqa: ANN001
+def _cli(daemon: DaemonProcess, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "taskflow.cli.main", "--socket", daemon.socket, *args],
         capture_output=True, text=True, timeout=60,
     )
 
 
-def _db(daemon, sql: str, *args) -> list[tuple]:  # noqa: ANN001
+def _db(daemon: DaemonProcess, sql: str, *args: object) -> list[tuple[Any, ...]]:
     db = sqlite3.connect(f"file:{daemon.state_dir / 'taskflow.db'}?mode=ro", uri=True)
     try:
         return db.execute(sql, args).fetchall()

@@ -17,12 +17,11 @@ import time
 from pathlib import Path
 
 import psutil
+from daemon_process import DaemonProcess
 
 from taskflow.client import ClientError
 from taskflow.model import RunState
 from taskflow.protocol import Cancel, ShowRun, TriggerTask
-
-from daemon_process import DaemonProcess
 
 
 def _db_states(daemon: DaemonProcess) -> dict[str, str]:

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from daemon_process import DaemonProcess
 
 
 def _mount(*args: str) -> None:
@@ -22,7 +23,7 @@ def _mount(*args: str) -> None:
 
 
 @pytest.fixture
-def tmpfs_state(daemon) -> Iterator[Path]:  # noqa: ANN001 - the DaemonProcess fixture
+def tmpfs_state(daemon: DaemonProcess) -> Iterator[Path]:
     if os.geteuid() != 0:
         pytest.skip("mounting a filesystem needs root")
     daemon.state_dir.mkdir()
@@ -36,14 +37,14 @@ def tmpfs_state(daemon) -> Iterator[Path]:  # noqa: ANN001 - the DaemonProcess f
         subprocess.run(["umount", "-l", str(daemon.state_dir)], check=False)
 
 
-def _refused(daemon) -> str:  # noqa: ANN001
+def _refused(daemon: DaemonProcess) -> str:
     daemon.start(wait=False)
     assert daemon.proc is not None
     assert daemon.proc.wait(20) != 0
     return daemon.log.read_text(errors="replace")
 
 
-def test_read_only_state_dir_refuses_in_one_sentence(daemon, tmpfs_state: Path) -> None:  # noqa: ANN001
+def test_read_only_state_dir_refuses_in_one_sentence(daemon: DaemonProcess, tmpfs_state: Path) -> None:
     daemon.start()  # a first, healthy start creates the store
     assert daemon.stop() == 0
     daemon.log.write_text("")
@@ -57,7 +58,7 @@ def test_read_only_state_dir_refuses_in_one_sentence(daemon, tmpfs_state: Path) 
     assert str(tmpfs_state) in lines[0] and "not writable" in lines[0], lines[0]
 
 
-def test_read_only_database_refuses_to_start(daemon, tmpfs_state: Path) -> None:  # noqa: ANN001
+def test_read_only_database_refuses_to_start(daemon: DaemonProcess, tmpfs_state: Path) -> None:
     daemon.start()
     assert daemon.stop() == 0
     daemon.log.write_text("")

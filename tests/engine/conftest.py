@@ -11,9 +11,9 @@ from typing import Any
 import msgspec
 import pytest
 
-from taskflow.engine import events
 from taskflow.engine.engine import Engine, EngineSettings
-from taskflow.engine.executor import ProcessExecutor
+from taskflow.engine.events import EngineEvent, RunUpdated
+from taskflow.engine.process.local import ProcessExecutor
 from taskflow.model import Run, RunTree
 from taskflow.store import Store
 from taskflow.taskfile import load_paths
@@ -29,9 +29,10 @@ class EngineHarness:
         engine.bus.subscribe(self._record)
         self._finished: dict[str, asyncio.Future[Run]] = {}
 
-    def _record(self, topic: str, payload: Any) -> None:
-        if topic != events.RUNS or not isinstance(payload, Run):
+    def _record(self, event: EngineEvent) -> None:
+        if not isinstance(event, RunUpdated):
             return
+        payload = event.run
         self.seen.append(msgspec.structs.replace(payload))
         if payload.parent_id is None and payload.state.terminal:
             fut = self._finished.setdefault(payload.id, asyncio.get_running_loop().create_future())

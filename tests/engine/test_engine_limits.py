@@ -157,7 +157,6 @@ async def test_task_runs_as_its_user_and_bad_users_are_config_errors(make_engine
     tree = await h.wait((await h.engine.trigger("as_nobody")).id)
     assert tree.run.state is RunState.SUCCEEDED, tree.run.message
     import pwd
-
     from pathlib import Path
 
     stdout = (Path(tree.attempts[0].output_dir) / "stdout").read_text()

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from taskflow.engine.executor import ProcessExecutor
+from taskflow.engine.process.local import ProcessExecutor
 from taskflow.model import TaskSpec
 
 HERE = Path(__file__).parent

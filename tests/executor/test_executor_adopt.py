@@ -6,8 +6,11 @@ import asyncio
 import time
 from pathlib import Path
 
-from taskflow.engine.executor import AttemptOutcome, ProcessExecutor, RunningAttempt, read_output
-from taskflow.engine.wrapper import read_status
+from taskflow.engine.executor import AttemptOutcome
+from taskflow.engine.process.attempt import RunningAttempt
+from taskflow.engine.process.local import ProcessExecutor
+from taskflow.engine.process.output import read_output
+from taskflow.engine.process.wrapper import read_status
 from taskflow.model import Attempt, ErrorType
 
 from .conftest import command_spec, python_spec, run_id

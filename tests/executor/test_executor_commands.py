@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from taskflow.engine.executor import ProcessExecutor, read_output
+from taskflow.engine.process.local import ProcessExecutor
+from taskflow.engine.process.output import read_output
 from taskflow.model import ErrorType
 
 from .conftest import command_spec, run_id

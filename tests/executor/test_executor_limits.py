@@ -12,7 +12,8 @@ from pathlib import Path
 import psutil
 import pytest
 
-from taskflow.engine.executor import ProcessExecutor, read_output
+from taskflow.engine.process.local import ProcessExecutor
+from taskflow.engine.process.output import read_output
 from taskflow.model import ErrorType, Limits
 
 from .conftest import command_spec, run_id

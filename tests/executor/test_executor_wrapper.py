@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from taskflow.engine.wrapper import SHELL, read_status, task_base_env, wrapper_argv, wrapper_script
+from taskflow.engine.process.wrapper import SHELL, read_status, task_base_env, wrapper_argv, wrapper_script
 
 
 def run_wrapper(tmp_path: Path, command: str | None, argv: tuple[str, ...] = (), **kw) -> tuple[int, int | None]:

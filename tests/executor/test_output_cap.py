@@ -8,7 +8,8 @@ import os
 import threading
 from pathlib import Path
 
-from taskflow.engine.executor import ProcessExecutor, read_output
+from taskflow.engine.process.local import ProcessExecutor
+from taskflow.engine.process.output import read_output
 
 from .conftest import command_spec, run_id
 

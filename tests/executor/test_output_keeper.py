@@ -11,7 +11,8 @@ from pathlib import Path
 
 import psutil
 
-from taskflow.engine.executor import ProcessExecutor, read_output
+from taskflow.engine.process.local import ProcessExecutor
+from taskflow.engine.process.output import read_output
 
 from .conftest import command_spec, run_id
 
@@ -32,7 +33,7 @@ def _keepers() -> set[int]:
     found = set()
     for child in psutil.Process().children():
         try:
-            if "taskflow.engine.keeper" in child.cmdline():
+            if "taskflow.engine.process.keeper" in child.cmdline():
                 found.add(child.pid)
         except psutil.Error:  # an attempt's wrapper that has just ended
             pass

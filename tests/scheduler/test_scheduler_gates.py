@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, datetime
 
 import pytest
 
-from taskflow.engine.breakers import CircuitBreaker, ServiceBoard
-from taskflow.engine.ratelimit import TokenBucket
-from taskflow.engine.scheduler import Scheduler, SchedRun
+from taskflow.engine.decision.breakers import CircuitBreaker, ServiceBoard
+from taskflow.engine.decision.ratelimit import TokenBucket
+from taskflow.engine.decision.scheduler import SchedRun, Scheduler
 from taskflow.model import BreakerSettings, BreakerStatus, ErrorType, RateLimit, RunState, ServiceSpec
 
 S = RunState
@@ -122,7 +123,7 @@ def test_rate_limit_spaces_starts():
             assert wake is not None and wake > now
             now = wake
     assert starts[:2] == [0.0, 0.0]  # the burst
-    gaps = [b - a for a, b in zip(starts[1:], starts[2:])]
+    gaps = [b - a for a, b in itertools.pairwise(starts[1:])]
     assert all(gap == pytest.approx(2.0) for gap in gaps)
     blocked = [sched.get(f"r{i}").state for i in range(6)]
     assert blocked == [S.RUNNING] * 6

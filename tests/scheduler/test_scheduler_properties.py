@@ -10,19 +10,19 @@ must be terminal and the dependency and group rules must hold.
 from __future__ import annotations
 
 import copy
+import os
 import random
 from dataclasses import dataclass, field
 
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
-from taskflow.engine.breakers import ServiceBoard
-from taskflow.engine.scheduler import Scheduler, SchedRun, Transition
+from taskflow.engine.decision.breakers import ServiceBoard
+from taskflow.engine.decision.scheduler import SchedRun, Scheduler, Transition
 from taskflow.model import BreakerSettings, RateLimit, RunState, ServiceSpec, SkipReason
 
 POOLS = (None, "db", "net", "unknown")
 SERVICES = (None, "s0", "s1")
-import os
 RESTART = float(os.environ.get("SIM_RESTART", "0.03"))
 EXAMPLES = int(os.environ.get("SCHED_EXAMPLES", "250"))  # raise for a long soak
 SPOILERS = {RunState.FAILED, RunState.CANCELLED, RunState.INTERRUPTED}

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from taskflow.engine.adaptive import effective_workers
-from taskflow.engine.retry import retry_delay, should_retry
+from taskflow.engine.decision.adaptive import effective_workers
+from taskflow.engine.decision.retry import retry_delay, should_retry
 from taskflow.model import ErrorType, RetryPolicy
 
 E = ErrorType

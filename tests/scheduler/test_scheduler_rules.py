@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from taskflow.engine.scheduler import OPEN_BREAKER_ERROR, Scheduler, SchedRun
+from taskflow.engine.decision.scheduler import OPEN_BREAKER_ERROR, SchedRun, Scheduler
 from taskflow.model import RunState, SkipReason
 
 S = RunState

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from taskflow.engine.schedules import due_fires, next_fire
+from taskflow.engine.decision.schedules import due_fires, next_fire
 from taskflow.model import Schedule
 
 

@@ -132,7 +132,7 @@ async def test_breakers_task_states_schedules_meta_round_trip(store: Store) -> N
 async def test_audit_ids_increase_newest_first_and_survive_reopen(store: Store, tmp_path) -> None:
     entries = [
         AuditEntry(at=T0 + timedelta(seconds=i), user="alice", role=Role.OPERATOR, action="cancel",
-                   args={"run": f"r{i}"}, outcome="ok" if i else "run r0 not found")  # fmt: skip
+                   args={"run": f"r{i}"}, outcome="ok" if i else "run r0 not found")
         for i in range(3)
     ]
     ids = [await store.append_audit(entry) for entry in entries]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import msgspec
@@ -170,7 +170,7 @@ def test_schedules_pools_and_services(write):
         cron="0 3 * * *", missed="once", timezone="Europe/Berlin")
     assert result.tasks["hello"].schedule == Schedule(every=600.0)
     assert result.tasks["once"].schedule == Schedule(
-        at=datetime(2026, 12, 1, 3, 0, tzinfo=timezone.utc))
+        at=datetime(2026, 12, 1, 3, 0, tzinfo=UTC))
     assert result.pools == {"db": 2}
     assert result.services == {
         "payments-api": ServiceSpec(
@@ -204,7 +204,7 @@ def test_naive_at_is_read_in_the_schedule_time_zone(write):
         command = "true"
         schedule = { at = 2026-07-01T03:00:00, timezone = "Europe/Berlin" }
     """))
-    assert result.tasks["a"].schedule.at == datetime(2026, 7, 1, 1, 0, tzinfo=timezone.utc)
+    assert result.tasks["a"].schedule.at == datetime(2026, 7, 1, 1, 0, tzinfo=UTC)
 
 
 def test_folders_merge_in_sorted_order_skipping_config_and_hidden(write, tasks_dir):

@@ -14,12 +14,12 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from tui_sample import NOW, sample_snapshot  # noqa: E402
+from tui_sample import NOW, sample_snapshot
 
-from taskflow.client.aio import ConnectionState  # noqa: E402
-from taskflow.model import Role  # noqa: E402
-from taskflow.tui import TaskflowApp  # noqa: E402
-from taskflow.tui.clock import fixed_clock, fixed_host_metrics  # noqa: E402
+from taskflow.client.aio import ConnectionState
+from taskflow.model import Role
+from taskflow.tui import TaskflowApp
+from taskflow.tui.clock import fixed_clock, fixed_host_metrics
 
 
 @pytest.fixture(autouse=True)

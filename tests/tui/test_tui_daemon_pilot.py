@@ -334,6 +334,7 @@ async def test_reconnects_and_resyncs_after_a_daemon_restart(daemon: DaemonProce
         await until(lambda: "hello" in app.world.tasks, "the first full read")
         daemon.stop(timeout=10)
         await until(lambda: app.connection is not ConnectionState.CONNECTED, "the disconnect to show")
+        await pilot.pause()  # the screen shows it on the app's ConnectionChanged message
         banner = app.screen.query_one("#banner")
         assert banner.has_class("-visible")
         (daemon.tasks_dir / "more.toml").write_text('[tasks.added_while_down]\ncommand = "true"\n')
@@ -392,6 +393,7 @@ async def main(sock):
             if "hello" in app.world.tasks:
                 break
             await asyncio.sleep(0.05)
+        await pilot.pause()  # the screens load the full read on the app's WorldChanged message
         print("role", app.world.welcome.role)
         print("can_mutate", app.world.can_mutate)
         tree = app.screen.query_one(TaskTree)

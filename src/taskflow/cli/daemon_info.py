@@ -7,8 +7,12 @@ nothing beyond the blocking client (no asyncio, no Rich) on that path.
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
 from taskflow.cli import EXIT_ERROR, EXIT_OK, Command
+
+if TYPE_CHECKING:  # the protocol is imported by the handler, when it runs
+    from taskflow.protocol import StatusInfo
 
 
 def _no_arguments(parser: argparse.ArgumentParser) -> None:
@@ -30,7 +34,7 @@ def status(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _print_status(info) -> None:  # noqa: ANN001 - StatusInfo, imported lazily
+def _print_status(info: StatusInfo) -> None:
     from rich.table import Table
 
     from taskflow.cli.output import STATE_STYLES, console, local_time, plain

@@ -186,7 +186,7 @@ def main(argv: Sequence[str] | None = None, *, commands: Sequence[Command] | Non
         # The reader (`| head`) went away; say nothing more and do not fail at exit flush.
         _silence_stdout()
         return EXIT_ERROR
-    except Exception as exc:  # noqa: BLE001 - the last line of defence against tracebacks
+    except Exception as exc:
         if os.environ.get("TASKFLOW_DEBUG"):
             raise
         print(f"taskflow: unexpected error ({type(exc).__name__}: {exc}); "

@@ -9,9 +9,14 @@ from __future__ import annotations
 
 import argparse
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from taskflow.cli import EXIT_OK, EXIT_RUN_FAILED, EXIT_USAGE, Command, CommandError
+
+if TYPE_CHECKING:  # the client and the protocol are imported by each handler, when it runs
+    from taskflow.client import Client
+    from taskflow.model import RunTree
+    from taskflow.protocol import RunRef
 
 RUN_STATES = ("pending", "queued", "running", "retrying", "blocked", "succeeded", "failed",
               "cancelled", "skipped", "interrupted")
@@ -85,7 +90,7 @@ def exec_command(args: argparse.Namespace) -> int:
         return _started(args, client, ref)
 
 
-def _started(args: argparse.Namespace, client, ref) -> int:  # noqa: ANN001
+def _started(args: argparse.Namespace, client: Client, ref: RunRef) -> int:
     """Report a new run; with ``--wait``, wait for it and report how it ended."""
     from taskflow.cli.output import print_json
 
@@ -104,7 +109,7 @@ def _started(args: argparse.Namespace, client, ref) -> int:  # noqa: ANN001
     return _ended(args, tree, to_stderr=True)
 
 
-def _ended(args: argparse.Namespace, tree, *, to_stderr: bool = False) -> int:  # noqa: ANN001
+def _ended(args: argparse.Namespace, tree: RunTree, *, to_stderr: bool = False) -> int:
     """Print a finished run (JSON: the final Run) and map its state to the exit code."""
     from taskflow.cli.output import print_json
     from taskflow.model import RunState, format_duration

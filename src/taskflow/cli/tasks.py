@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
 from taskflow.cli import EXIT_OK, Command
+
+if TYPE_CHECKING:  # the protocol is imported by each handler, when it runs
+    from taskflow.protocol import DisableTask, EnableTask
 
 
 def _ls_arguments(parser: argparse.ArgumentParser) -> None:
@@ -81,7 +85,7 @@ def disable(args: argparse.Namespace) -> int:
     return _toggle(args, DisableTask(name=args.name, reason=args.reason))
 
 
-def _toggle(args: argparse.Namespace, request) -> int:  # noqa: ANN001 - Enable/DisableTask
+def _toggle(args: argparse.Namespace, request: EnableTask | DisableTask) -> int:
     from taskflow.cli.connection import connect
     from taskflow.cli.output import print_json
 

@@ -11,10 +11,14 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from taskflow.cli import EXIT_OK, Command, CommandError
+
+if TYPE_CHECKING:  # only ``demo`` starts a process, so only it imports subprocess
+    import subprocess
 
 #: How long the demo daemon gets to answer ``health`` (first start compiles bytecode).
 DEMO_START_TIMEOUT = 20.0
@@ -24,7 +28,8 @@ def add_tui_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--theme", metavar="NAME", help="colour theme (a built-in name or a theme file)")
 
 
-def _load_run_tui():  # noqa: ANN202 - the TUI's entry point
+def _load_run_tui() -> Callable[..., int]:
+    """``taskflow.tui.app.run_tui``, or a ``CommandError`` when Textual is not installed."""
     try:
         from taskflow.tui.app import run_tui
     except ImportError as exc:
@@ -119,7 +124,7 @@ def demo(args: argparse.Namespace) -> int:
         Path(socket_path).unlink(missing_ok=True)
 
 
-def _start_daemon(state_dir: Path, socket_path: str, tasks: Path):  # noqa: ANN202 - Popen
+def _start_daemon(state_dir: Path, socket_path: str, tasks: Path) -> subprocess.Popen[bytes]:
     """Start ``taskflowd`` for the demo and return once it answers ``health``."""
     import subprocess
     import time
@@ -129,13 +134,12 @@ def _start_daemon(state_dir: Path, socket_path: str, tasks: Path):  # noqa: ANN2
     config.write_text(f'on_stop = "stop"\nstop_grace = 3.0\nadhoc = "operator"\n'
                       f'python_path = [{str(tasks if tasks.is_dir() else tasks.parent)!r}]\n'
                       f'max_workers = 4\n')
-    log = open(state_dir / "taskflowd.log", "wb")  # noqa: SIM115 - handed to the child
-    daemon = subprocess.Popen(
-        [sys.executable, "-m", "taskflow.daemon.main", "--config", str(config),
-         "--state-dir", str(state_dir / "state"), "--socket", socket_path, "--tasks", str(tasks)],
-        stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True,
-    )
-    log.close()
+    with open(state_dir / "taskflowd.log", "wb") as log:  # the child keeps its own copy
+        daemon = subprocess.Popen(
+            [sys.executable, "-m", "taskflow.daemon.main", "--config", str(config),
+             "--state-dir", str(state_dir / "state"), "--socket", socket_path, "--tasks", str(tasks)],
+            stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True,
+        )
     deadline = time.monotonic() + DEMO_START_TIMEOUT
     while time.monotonic() < deadline:
         if daemon.poll() is not None:
@@ -177,7 +181,7 @@ def _answers(socket_path: str) -> bool:
         return False
 
 
-def _stop_daemon(daemon) -> None:  # noqa: ANN001 - Popen
+def _stop_daemon(daemon: subprocess.Popen[bytes]) -> None:
     import signal
     import subprocess
 

@@ -239,7 +239,7 @@ class AsyncClient:
                 return
             try:
                 future.set_result(result_decoder(request_type).decode(message.data))
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001 - a result that does not decode, whatever msgspec raises, is a protocol error
                 future.set_exception(
                     ClientError(ErrorCode.PROTOCOL, f"invalid {request_type.__name__} result: {exc}")
                 )

@@ -17,7 +17,7 @@ import _socket  # the C half of `socket`: all a Unix stream needs, without its e
 import time
 from collections import deque
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeGuard, TypeVar
 
 from taskflow.client.errors import ClientError, DaemonUnreachable, unreachable
 from taskflow.client.paths import resolve_socket_path
@@ -33,7 +33,7 @@ from taskflow.protocol.replies import (
     mismatch_message,
     reply_decoder,
 )
-from taskflow.protocol.request import Request, result_decoder
+from taskflow.protocol.request_base import Request, result_decoder
 
 if TYPE_CHECKING:
     import socket
@@ -80,13 +80,16 @@ class Client:
             raise unreachable(path, exc) from None
         client = cls(sock, path, timeout)
         try:
-            client._handshake(client_name)
+            client.handshake(client_name)
         except BaseException:
             client.close()
             raise
         return client
 
-    def _handshake(self, client_name: str) -> None:
+    def handshake(self, client_name: str) -> Welcome:
+        """Say ``Hello`` as ``client_name`` and check the daemon's ``Welcome``, kept as
+        ``welcome``. ``connect`` calls it; a ``Client`` built on a socket connected elsewhere
+        calls it once, before any request."""
         self._send(Hello(protocol=PROTOCOL_VERSION, client=client_name))
         reply = self._receive(self._deadline(_DEFAULT))
         if isinstance(reply, Error):
@@ -96,10 +99,11 @@ class Client:
         if reply.protocol != PROTOCOL_VERSION:
             raise ClientError(ErrorCode.PROTOCOL, mismatch_message(reply.protocol, PROTOCOL_VERSION))
         self.welcome = reply
+        return reply
 
     # -- requests -----------------------------------------------------------------------
 
-    def call(self, request: Request[R], timeout: float | None | object = _DEFAULT) -> R:
+    def call(self, request: Request[R], timeout: float | object | None = _DEFAULT) -> R:
         """Send ``request`` and return its typed result; ``Error`` raises ``ClientError``.
 
         Events that arrive meanwhile (on a subscribed connection) are kept for ``subscribe``.
@@ -120,7 +124,7 @@ class Client:
             if isinstance(reply, Ok) and reply.id == request.id:
                 try:
                     result: R = result_decoder(type(request)).decode(reply.data)
-                except Exception as exc:
+                except Exception as exc:  # noqa: BLE001 - a result that does not decode, whatever msgspec raises, is a protocol error
                     raise ClientError(
                         ErrorCode.PROTOCOL, f"invalid {type(request).__name__} result: {exc}"
                     ) from None
@@ -171,14 +175,14 @@ class Client:
         self._decoder = SERVER_DECODER
         self._subscribed = True
 
-    def _is_push(self, reply: Any) -> bool:
+    def _is_push(self, reply: Any) -> TypeGuard[Push]:
         if not self._subscribed:  # nothing but a Push-aware decoder can produce one
             return False
         from taskflow.protocol.messages import Push
 
         return isinstance(reply, Push)
 
-    def _deadline(self, timeout: float | None | object) -> float | None:
+    def _deadline(self, timeout: float | object | None) -> float | None:
         value = self.timeout if timeout is _DEFAULT else timeout
         assert value is None or isinstance(value, (int, float))
         return None if value is None else time.monotonic() + value

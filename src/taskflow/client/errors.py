@@ -6,6 +6,7 @@ import grp
 import os
 import pwd
 import stat
+from collections.abc import Callable
 
 from taskflow.protocol.replies import ErrorCode
 
@@ -89,9 +90,11 @@ def _owner_and_mode(path: str) -> str:
     return f"{_name(pwd.getpwuid, info.st_uid)}:{_name(grp.getgrgid, info.st_gid)} {stat.S_IMODE(info.st_mode):04o}"
 
 
-def _name(lookup, ident: int) -> str:  # noqa: ANN001
+def _name(lookup: Callable[[int], tuple[object, ...]], ident: int) -> str:
+    """The name (first field) ``pwd.getpwuid`` or ``grp.getgrgid`` gives ``ident``, or the
+    number itself."""
     try:
-        return lookup(ident)[0]
+        return str(lookup(ident)[0])
     except KeyError:
         return str(ident)
 

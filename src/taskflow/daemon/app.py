@@ -3,7 +3,9 @@
 Order on start: lock the state dir → open the store → load task files → reconcile in-flight
 runs → serve the socket → ``READY=1``. On SIGTERM: ``STOPPING=1`` → stop accepting → leave
 running tasks (``on_stop = "detach"``) or stop them (``"stop"``) → close the store → exit 0.
-SIGHUP reloads the config and the task files.
+SIGHUP reloads the config and the task files. The parts it wires own their concern:
+``views`` (what clients see), ``event_relay`` (engine events → protocol events),
+``handlers`` (requests), ``output_tail``, ``heartbeat`` and ``retention``.
 """
 
 from __future__ import annotations
@@ -14,35 +16,30 @@ import logging
 import os
 import signal
 import sys
-import time
-from datetime import UTC, datetime
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from taskflow import __version__
-from taskflow.daemon.handlers import RequestHandler, public_run
+from taskflow.daemon.event_relay import EventRelay
+from taskflow.daemon.handlers import RequestHandler
+from taskflow.daemon.heartbeat import Heartbeat
 from taskflow.daemon.library import TaskLibrary
 from taskflow.daemon.lock import StateLock
-from taskflow.daemon.logtail import LogTailer
 from taskflow.daemon.notify import SystemdNotifier
-from taskflow.daemon.server import RequestError, Server
-from taskflow.engine import events
+from taskflow.daemon.output_tail import OutputTail, TailedAttempt
+from taskflow.daemon.retention import prune_periodically
+from taskflow.daemon.server import Server
+from taskflow.daemon.views import DaemonViews, TaskFileReport
 from taskflow.engine.engine import Engine, EngineSettings
-from taskflow.engine.executor import ProcessExecutor
-from taskflow.model import Attempt, BreakerState, DaemonConfig, Run, RunState
-from taskflow.protocol import (
-    AttemptChanged,
-    BreakerChanged,
-    DaemonStats,
-    ErrorCode,
-    ReloadInfo,
-    RunChanged,
-    StatusInfo,
-    TaskChanged,
-    TaskInfo,
-    TasksReloaded,
-)
+from taskflow.engine.process.local import ProcessExecutor
+from taskflow.model import DaemonConfig, TaskSet
+from taskflow.protocol import ReloadInfo, TasksReloaded
+from taskflow.protocol.events import TOPIC_TASKS
 from taskflow.store import Store
+
+if TYPE_CHECKING:
+    from taskflow.daemon.metrics import Metrics
 
 log = logging.getLogger(__name__)
 
@@ -65,22 +62,24 @@ class StartupError(Exception):
 
 
 class Daemon:
-    def __init__(self, config: DaemonConfig, *, reload_config: Any = None) -> None:
+    """Owns the parts (store, engine, server, views, background loops) and their order."""
+
+    def __init__(self, config: DaemonConfig, *, reload_config: Callable[[], DaemonConfig] | None = None) -> None:
         self.config = config
-        self._reload_config = reload_config  # callable returning a fresh DaemonConfig
+        self._reload_config = reload_config  # re-reads the config files for a reload
         self.state_dir = Path(config.state_dir)
         self.lock = StateLock(self.state_dir)
         self.notifier = SystemdNotifier()
         self.stopping = False
-        self.loop_lag_ms = 0.0
         self._stop = asyncio.Event()
         self._tasks: list[asyncio.Task[Any]] = []
         self.store: Store
         self.engine: Engine
         self.server: Server
+        self.views: DaemonViews
+        self.heartbeat: Heartbeat
         self.library = TaskLibrary(config.tasks)
-        self.task_errors: list[str] = []
-        self.files = 0
+        self.task_files = TaskFileReport()
 
     # ---------------------------------------------------------------- lifecycle
 
@@ -112,9 +111,11 @@ class Daemon:
         self.engine = Engine(self.store, executor, self._engine_settings(self.config))
         taskset = self._load_tasks()
         await self.engine.start(taskset)
+        self.views = DaemonViews(self.engine, self.store, self.task_files)
+        self.heartbeat = Heartbeat(self.views, self.notifier)
         self.server = Server(
             self.config.socket,
-            RequestHandler(self),
+            RequestHandler(self.engine, self.store, self.views, self),
             version=__version__,
             socket_group=self.config.socket_group,
             operator_group=self.config.operator_group,
@@ -126,16 +127,17 @@ class Daemon:
             await self.engine.stop("detach")
             await self.store.close()
             raise
-        self.engine.bus.subscribe(self._forward)
+        self.engine.bus.subscribe(EventRelay(self.engine, self.views, self.server))
         metrics = self._start_metrics()
-        self.tailer = LogTailer(self)
+        tail = OutputTail(self._tailed_attempts, self.engine.read_output, self.server)
         loop = asyncio.get_running_loop()
         loop.add_signal_handler(signal.SIGTERM, self.request_stop)
         loop.add_signal_handler(signal.SIGINT, self.request_stop)
         loop.add_signal_handler(signal.SIGHUP, lambda: asyncio.ensure_future(self.reload()))
-        for coro in (self._watch_tasks(), self._heartbeat(), self._retention(), self.tailer.run()):
+        retention = prune_periodically(self.store, lambda: self.config.retention, self.state_dir / "output")
+        for coro in (self._watch_tasks(), self.heartbeat.run(self.server), retention, tail.run()):
             self._tasks.append(asyncio.create_task(coro))
-        self.notifier.ready(self._status_line())
+        self.notifier.ready(self.views.status_line())
         self.notifier.start_watchdog()
         log.info("taskflowd %s serving on %s (state %s)", __version__, self.config.socket, self.state_dir)
 
@@ -158,6 +160,11 @@ class Daemon:
     def request_stop(self) -> None:
         self._stop.set()
 
+    @property
+    def loop_lag_ms(self) -> float:
+        """How late the event loop wakes up, as the heartbeat last measured it."""
+        return self.heartbeat.loop_lag_ms
+
     def _engine_settings(self, config: DaemonConfig) -> EngineSettings:
         return EngineSettings(
             max_workers=config.max_workers,
@@ -176,10 +183,10 @@ class Daemon:
             try:
                 importlib.import_module(module)
                 log.info("plugin %s loaded", module)
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001 - a plugin's import may raise anything; the daemon runs on without it
                 log.error("plugin %s could not be imported: %s: %s", module, type(exc).__name__, exc)
 
-    def _start_metrics(self) -> Any:
+    def _start_metrics(self) -> Metrics | None:
         if self.config.metrics_port is None:
             return None
         try:
@@ -194,13 +201,13 @@ class Daemon:
 
     # ---------------------------------------------------------------- task files
 
-    def _load_tasks(self):  # noqa: ANN202
+    def _load_tasks(self) -> TaskSet:
         taskset = self.library.load()
-        self.task_errors = [str(e) for e in taskset.errors]
-        self.files = len(taskset.files)
-        for error in self.task_errors:
+        self.task_files.errors = [str(e) for e in taskset.errors]
+        self.task_files.files = len(taskset.files)
+        for error in self.task_files.errors:
             log.error("task file error: %s", error)
-        log.info("loaded %d tasks from %d files", len(taskset.tasks), self.files)
+        log.info("loaded %d tasks from %d files", len(taskset.tasks), self.task_files.files)
         return taskset
 
     async def reload(self) -> ReloadInfo:
@@ -208,26 +215,23 @@ class Daemon:
         if self._reload_config is not None:
             try:
                 fresh: DaemonConfig = self._reload_config()
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001 - a config reader's failure of any kind keeps the running config
                 log.error("config reload failed, keeping the current config: %s", exc)
             else:
                 self._apply_config(fresh)
         taskset = await asyncio.to_thread(self._load_tasks)
         python = await asyncio.to_thread(self.engine.check_python, taskset)
         self.engine.update_tasks(taskset, python)
-        self.server.publish(
-            events.TASKS, TasksReloaded(tasks=len(taskset.tasks), errors=self.task_errors)
-        )
-        self.notifier.status(self._status_line())
-        return ReloadInfo(tasks=len(taskset.tasks), errors=self.task_errors)
+        errors = self.task_files.errors
+        self.server.publish(TOPIC_TASKS, TasksReloaded(tasks=len(taskset.tasks), errors=errors))
+        self.notifier.status(self.views.status_line())
+        return ReloadInfo(tasks=len(taskset.tasks), errors=errors)
 
     def _apply_config(self, fresh: DaemonConfig) -> None:
         for fixed in ("state_dir", "socket"):
             if getattr(fresh, fixed) != getattr(self.config, fixed):
                 log.warning("%s changed in the config; it takes effect on restart", fixed)
-        settings = self._engine_settings(fresh)
-        self.engine.settings = settings
-        self.engine.scheduler.max_workers = settings.max_workers
+        self.engine.apply_settings(self._engine_settings(fresh))
         if fresh.tasks != self.config.tasks:
             self.library = TaskLibrary(fresh.tasks)
         self.config = fresh
@@ -244,113 +248,18 @@ class Daemon:
         finally:
             stop.set()
 
-    # ---------------------------------------------------------------- events and views
+    # ---------------------------------------------------------------- output tails
 
-    def _forward(self, topic: str, payload: Any) -> None:
-        """Engine bus → socket subscribers, as protocol events."""
-        server = self.server
-        if topic == events.RUNS and isinstance(payload, Run):
-            server.publish(topic, RunChanged(run=public_run(payload)))
-        elif topic == events.ATTEMPTS and isinstance(payload, Attempt):
-            active = self.engine.active.get(payload.run_id)
-            server.publish(
-                topic, AttemptChanged(attempt=payload, root_id=active.run.root_id if active else None)
-            )
-        elif topic == events.BREAKERS and isinstance(payload, BreakerState):
-            server.publish(topic, BreakerChanged(state=payload))
-        elif topic == events.TASKS and isinstance(payload, str) and payload in self.engine.tasks:
-            server.publish(topic, TaskChanged(task=self.task_info(payload)))
-        if topic == events.RUNS and isinstance(payload, Run) and payload.state.terminal:
-            if payload.task in self.engine.tasks:
-                server.publish(events.TASKS, TaskChanged(task=self.task_info(payload.task)))
-
-    def task_info(self, name: str) -> TaskInfo:
-        engine = self.engine
-        spec = engine.tasks.get(name)
-        if spec is None:
-            raise RequestError(ErrorCode.NOT_FOUND, f"no task named {name!r}")
-        status = engine.status.get(name)
-        last = engine.last_runs.get(name)
-        return TaskInfo(
-            name=name,
-            kind=spec.kind,
-            enabled=status.enabled if status else spec.enabled,
-            disabled_reason=status.reason if status and not status.enabled else None,
-            orphaned=bool(status and status.orphaned),
-            schedule=spec.schedule.describe() if spec.schedule else None,
-            next_run=engine.timer.next_fire.get(name),
-            last_state=last.state if last else None,
-            last_run_id=last.id if last else None,
-            last_finished_at=last.finished_at if last else None,
-            description=spec.description,
-            tags=list(spec.tags),
-            service=spec.service,
-            pool=spec.pool,
-            depends_on=[d.task for d in spec.depends_on],
-            children=list(spec.children),
-        )
-
-    def status_info(self) -> StatusInfo:
-        engine = self.engine
-        counts = engine.counts()
-        return StatusInfo(
-            version=__version__,
-            pid=os.getpid(),
-            started_at=engine.started_at,
-            uptime=(datetime.now(UTC) - engine.started_at).total_seconds(),
-            workers_busy=engine.busy,
-            workers_max=engine.scheduler.max_workers,
-            counts=counts,
-            queued=counts.get(RunState.QUEUED.value, 0),
-            task_errors=list(self.task_errors),
-            files=self.files,
-            tasks=len(engine.tasks),
-            problems=self.problems(),
-        )
-
-    def problems(self) -> list[str]:
-        """Daemon-level trouble an operator must hear about (``status``, ``health``)."""
-        problem = self.store.problem
-        if problem is None:
-            return []
-        held = self.store.backlog
-        unsaved = len(self.engine.unsaved)
+    def _tailed_attempts(self) -> list[TailedAttempt]:
+        """The engine's attempts that have output files, for the output tail."""
         return [
-            f"{problem}; {held} write(s) held in memory and retried"
-            + (f", including the end of {unsaved} run(s)" if unsaved else "")
-            + " (free space to let them land)"
+            TailedAttempt(
+                run_id=attempt.run_id,
+                number=attempt.number,
+                root_id=active.run.root_id,
+                output_dir=attempt.output_dir,
+                finished=active.handle is None,
+            )
+            for active in list(self.engine.active.values())
+            if (attempt := active.attempt) is not None and attempt.output_dir
         ]
-
-    def _status_line(self) -> str:
-        counts = self.engine.counts()
-        return (
-            f"{len(self.engine.tasks)} tasks, {self.engine.busy}/{self.engine.scheduler.max_workers} "
-            f"workers busy, {counts.get('queued', 0)} queued"
-            + (f", {len(self.task_errors)} task file errors" if self.task_errors else "")
-        )
-
-    async def _heartbeat(self) -> None:
-        """Measure loop lag, push ``stats`` events each second and ``STATUS=`` to systemd."""
-        tick = 0
-        while True:
-            before = time.monotonic()
-            await asyncio.sleep(1.0)
-            self.loop_lag_ms = max(0.0, (time.monotonic() - before - 1.0) * 1000)
-            tick += 1
-            self.server.publish(events.STATS, DaemonStats(stats=self.status_info()))
-            if tick % 10 == 0:
-                self.notifier.status(self._status_line())
-
-    async def _retention(self) -> None:
-        """Prune old runs with their output, and old audit entries, hourly (and shortly after start)."""
-        await asyncio.sleep(60)
-        while True:
-            try:
-                pruned = await self.store.prune(self.config.retention, outputs_under=self.state_dir / "output")
-                if pruned.roots or pruned.audit_entries:
-                    log.info(
-                        "retention pruned %d run trees and %d audit entries", pruned.roots, pruned.audit_entries
-                    )
-            except Exception:
-                log.exception("retention failed; will try again")
-            await asyncio.sleep(3600)

@@ -9,16 +9,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import msgspec
 
 from taskflow.daemon.server import Peer, RequestError
+from taskflow.daemon.views import public_run
 from taskflow.engine.errors import EngineError
-from taskflow.engine.output import read_output
-from taskflow.model import AuditEntry, Role, Run, RunState, RunTree, TaskSpec
+from taskflow.engine.executor import OutputChunk
+from taskflow.model import AuditEntry, BreakerState, DaemonConfig, Role, Run, RunState, RunTree, TaskSpec
 from taskflow.protocol import (
     Cancel,
     DisableTask,
@@ -35,6 +36,7 @@ from taskflow.protocol import (
     LogChunk,
     ReadLogs,
     Reload,
+    ReloadInfo,
     Request,
     Rerun,
     ResetBreaker,
@@ -46,37 +48,81 @@ from taskflow.protocol import (
     TriggerTask,
     TripBreaker,
 )
-from taskflow.protocol.requests import MUTATING_REQUESTS
+from taskflow.protocol.task_requests import MUTATING_REQUESTS
 from taskflow.store import StoreError
 
 if TYPE_CHECKING:
-    from taskflow.daemon.app import Daemon
-    from taskflow.engine.engine import Engine
+    from taskflow.daemon.views import DaemonViews
+    from taskflow.store import Store
 
 log = logging.getLogger(__name__)
 
 _ROLE_RANK = {Role.VIEWER: 0, Role.OPERATOR: 1, Role.ADMIN: 2}
 
 
-def public_run(run: Run) -> Run:
-    """A run as clients see it: without the engine's spec snapshot (an internal blob)."""
-    return msgspec.structs.replace(run, spec=None) if run.spec is not None else run
+class BreakerBoard(Protocol):
+    """The engine's breakers, as ``list-breakers`` shows them."""
+
+    def states(self) -> list[BreakerState]: ...
 
 
-def _public_tree(tree: RunTree, engine: Engine) -> RunTree:
-    run, attempts = tree.run, tree.attempts
-    unsaved = engine.unsaved.get(run.id)
-    if unsaved is not None:  # ended, but a full disk holds its record back: show the truth
-        run = unsaved
-        active = engine.active.get(run.id)
-        last = active.attempt if active is not None else None
-        if last is not None:
-            attempts = [a for a in attempts if a.number != last.number] + [last]
-    return RunTree(
-        run=public_run(run),
-        attempts=attempts,
-        children=[_public_tree(child, engine) for child in tree.children],
-    )
+class EngineOperations(Protocol):
+    """What requests read from and ask of the engine."""
+
+    @property
+    def tasks(self) -> Mapping[str, TaskSpec]: ...
+
+    @property
+    def unsaved(self) -> Mapping[str, Run]:
+        """Runs that ended while the store held their record back (a full disk)."""
+        ...
+
+    @property
+    def board(self) -> BreakerBoard: ...
+
+    async def trigger(
+        self, name: str, params: Mapping[str, Any] | None = None, *, requested_by: str | None = None
+    ) -> Run: ...
+
+    async def exec_adhoc(
+        self,
+        command: list[str] | str,
+        *,
+        name: str | None = None,
+        timeout: float | None = None,
+        retries: int = 0,
+        requested_by: str | None = None,
+        cwd: str | None = None,
+    ) -> Run: ...
+
+    async def cancel(self, run_id: str, requested_by: str | None = None) -> Run: ...
+
+    def read_output(self, output_dir: str, stream: str, offset: int, limit: int) -> OutputChunk:
+        """Blocking: called in a worker thread."""
+        ...
+
+    async def rerun(self, run_id: str, *, failed_only: bool = False, requested_by: str | None = None) -> Run: ...
+
+    async def set_enabled(self, name: str, enabled: bool, reason: str | None, by: str | None) -> object: ...
+
+    async def trip_breaker(self, service: str, by: str | None) -> BreakerState: ...
+
+    async def reset_breaker(self, service: str) -> BreakerState: ...
+
+
+class DaemonControl(Protocol):
+    """What requests need of the daemon itself: its live config, health, and a reload."""
+
+    @property
+    def config(self) -> DaemonConfig: ...
+
+    @property
+    def loop_lag_ms(self) -> float: ...
+
+    @property
+    def stopping(self) -> bool: ...
+
+    async def reload(self) -> ReloadInfo: ...
 
 
 def _snake(name: str) -> str:
@@ -86,7 +132,10 @@ def _snake(name: str) -> str:
 class RequestHandler:
     """Callable given to the ``Server``: ``await handler(request, peer)``."""
 
-    def __init__(self, daemon: Daemon) -> None:
+    def __init__(self, engine: EngineOperations, store: Store, views: DaemonViews, daemon: DaemonControl) -> None:
+        self.engine = engine
+        self.store = store
+        self.views = views
         self.daemon = daemon
         self._routes: dict[type, Callable[[Any, Peer], Awaitable[Any]]] = {
             Status: self.status,
@@ -108,10 +157,6 @@ class RequestHandler:
             TripBreaker: self.trip_breaker,
             Reload: self.reload,
         }
-
-    @property
-    def engine(self):  # noqa: ANN201 - the daemon's engine
-        return self.daemon.engine
 
     async def __call__(self, request: Request[Any], peer: Peer) -> Any:
         route = self._routes.get(type(request))
@@ -166,8 +211,7 @@ class RequestHandler:
         )
         try:
             # Kept and retried if the disk is full: the reply waits until it lands or is held.
-            store = self.daemon.store
-            await store.settled(store.record_audit(entry))
+            await self.store.settled(self.store.record_audit(entry))
         except StoreError as exc:  # already one sentence (disk full, ...); the store logged it too
             log.error("could not write the audit entry for %s by %s: %s", entry.action, entry.user, exc)
         except Exception:
@@ -177,9 +221,9 @@ class RequestHandler:
 
     async def status(self, request: Status, peer: Peer) -> StatusInfo:
         """Live counts of active runs from the engine, history from the store."""
-        info = self.daemon.status_info()
+        info = self.views.status_info()
         counts = {
-            state: n for state, n in (await self.daemon.store.counts_by_state()).items()
+            state: n for state, n in (await self.store.counts_by_state()).items()
             if RunState(state).terminal
         }
         counts.update((state, n) for state, n in info.counts.items() if not RunState(state).terminal)
@@ -189,7 +233,7 @@ class RequestHandler:
 
     async def health(self, request: Health, peer: Peer) -> HealthInfo:
         lag = self.daemon.loop_lag_ms
-        problems = self.daemon.problems()
+        problems = self.views.problems()
         if lag >= 2000:
             problems.append(f"the event loop lags {lag:.0f} ms behind")
         if self.daemon.stopping:
@@ -197,7 +241,7 @@ class RequestHandler:
         return HealthInfo(ok=not problems, loop_lag_ms=lag, problems=problems)
 
     async def list_tasks(self, request: ListTasks, peer: Peer) -> list[TaskInfo]:
-        infos = [self.daemon.task_info(name) for name in sorted(self.engine.tasks)]
+        infos = [self.views.task_info(name) for name in sorted(self.engine.tasks)]
         if request.enabled is not None:
             infos = [i for i in infos if i.enabled == request.enabled]
         if request.tag:
@@ -210,18 +254,18 @@ class RequestHandler:
             raise RequestError(ErrorCode.NOT_FOUND, f"no task named {request.name!r}")
         return spec
 
-    async def list_runs(self, request: ListRuns, peer: Peer):  # noqa: ANN201
+    async def list_runs(self, request: ListRuns, peer: Peer) -> list[Run]:
         limit = max(1, min(request.limit, 10_000))
-        await self.daemon.store.flush()
-        runs = await self.daemon.store.list_runs(
+        await self.store.flush()
+        runs = await self.store.list_runs(
             state=request.state, task=request.task, roots_only=request.roots_only,
             limit=limit, before=request.before,
         )
         unsaved = self.engine.unsaved
         return [public_run(unsaved.get(run.id, run)) for run in runs]
 
-    async def show_run(self, request: ShowRun, peer: Peer):  # noqa: ANN201
-        store = self.daemon.store
+    async def show_run(self, request: ShowRun, peer: Peer) -> RunTree:
+        store = self.store
         await store.flush()
         run = await store.get_run(request.run_id)
         if run is None:
@@ -231,13 +275,13 @@ class RequestHandler:
             raise RequestError(ErrorCode.NOT_FOUND, f"no run {request.run_id}")
         for node in tree.walk():
             if node.run.id == request.run_id:
-                return _public_tree(node, self.engine)
-        return _public_tree(tree, self.engine)
+                return self.views.public_tree(node)
+        return self.views.public_tree(tree)
 
     async def read_logs(self, request: ReadLogs, peer: Peer) -> LogChunk:
         if request.stream == "both":
             raise RequestError(ErrorCode.BAD_REQUEST, "read stdout and stderr separately")
-        store = self.daemon.store
+        store = self.store
         await store.flush()
         run = await store.get_run(request.run_id)
         if run is None:
@@ -264,7 +308,7 @@ class RequestHandler:
             return empty(attempt.number, finished)
         max_bytes = max(1, min(request.max_bytes, 512 * 1024))
         data, next_offset, cut = await asyncio.to_thread(
-            read_output, attempt.output_dir, request.stream, request.offset, max_bytes
+            self.engine.read_output, attempt.output_dir, request.stream, request.offset, max_bytes
         )
         return LogChunk(
             run_id=run.id, attempt=attempt.number, stream=request.stream, data=data,
@@ -272,11 +316,11 @@ class RequestHandler:
             eof=finished and len(data) < max_bytes,
         )
 
-    async def list_breakers(self, request: ListBreakers, peer: Peer):  # noqa: ANN201
+    async def list_breakers(self, request: ListBreakers, peer: Peer) -> list[BreakerState]:
         return self.engine.board.states()
 
-    async def list_audit(self, request: ListAudit, peer: Peer):  # noqa: ANN201
-        return await self.daemon.store.audit(max(1, min(request.limit, 10_000)))
+    async def list_audit(self, request: ListAudit, peer: Peer) -> list[AuditEntry]:
+        return await self.store.audit(max(1, min(request.limit, 10_000)))
 
     # ---------------------------------------------------------------- mutations
 
@@ -296,24 +340,24 @@ class RequestHandler:
         return RunRef(id=run.id, task=run.task)
 
     async def rerun(self, request: Rerun, peer: Peer) -> RunRef:
-        await self.daemon.store.flush()
+        await self.store.flush()
         run = await self.engine.rerun(request.run_id, failed_only=request.failed_only, requested_by=peer.user)
         return RunRef(id=run.id, task=run.task)
 
     async def enable(self, request: EnableTask, peer: Peer) -> TaskInfo:
         await self.engine.set_enabled(request.name, True, None, peer.user)
-        return self.daemon.task_info(request.name)
+        return self.views.task_info(request.name)
 
     async def disable(self, request: DisableTask, peer: Peer) -> TaskInfo:
         await self.engine.set_enabled(request.name, False, request.reason or None, peer.user)
-        return self.daemon.task_info(request.name)
+        return self.views.task_info(request.name)
 
-    async def reset_breaker(self, request: ResetBreaker, peer: Peer):  # noqa: ANN201
+    async def reset_breaker(self, request: ResetBreaker, peer: Peer) -> BreakerState:
         return await self.engine.reset_breaker(request.service)
 
-    async def trip_breaker(self, request: TripBreaker, peer: Peer):  # noqa: ANN201
+    async def trip_breaker(self, request: TripBreaker, peer: Peer) -> BreakerState:
         return await self.engine.trip_breaker(request.service, peer.user)
 
-    async def reload(self, request: Reload, peer: Peer):  # noqa: ANN201
+    async def reload(self, request: Reload, peer: Peer) -> ReloadInfo:
         return await self.daemon.reload()
 

@@ -10,8 +10,12 @@ import argparse
 import asyncio
 import logging
 import sys
+from typing import TYPE_CHECKING
 
 from taskflow import __version__
+
+if TYPE_CHECKING:
+    from taskflow.model import DaemonConfig
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -29,9 +33,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from taskflow.daemon.lock import AlreadyRunning
-    from taskflow.daemon.logs import setup_logging
-    from taskflow.daemon.settings import resolve_settings
+    from taskflow.daemon.log_format import setup_logging
     from taskflow.daemon.server_socket import SocketInUse
+    from taskflow.daemon.settings import resolve_settings
     from taskflow.store import StoreError
     from taskflow.taskfile.config import ConfigError
 
@@ -42,12 +46,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"taskflowd: {line}", file=sys.stderr)
         return 1
     setup_logging(config.log_format)
-    from taskflow.daemon.app import Daemon
+    from taskflow.daemon.app import Daemon, StartupError
 
-    def reload_config():  # noqa: ANN202
+    def reload_config() -> DaemonConfig:
         return resolve_settings(args)[0]
-
-    from taskflow.daemon.app import StartupError
 
     try:
         daemon = Daemon(config, reload_config=reload_config)

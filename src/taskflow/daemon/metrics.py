@@ -10,8 +10,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from taskflow.engine import events
-from taskflow.model import BreakerState, BreakerStatus, Run
+from taskflow.engine.events import BreakerChanged, EngineEvent, RunUpdated
+from taskflow.model import BreakerStatus
 
 log = logging.getLogger(__name__)
 
@@ -58,13 +58,16 @@ class Metrics:
         self.server, self.thread = start_http_server(port, addr="127.0.0.1", registry=self.registry)
         log.info("metrics on http://127.0.0.1:%d/metrics", port)
 
-    def _on_event(self, topic: str, payload: Any) -> None:
-        if topic == events.RUNS and isinstance(payload, Run) and payload.state.terminal:
-            self.runs.labels(payload.task, payload.state.value).inc()
-            if payload.duration is not None:
-                self.duration.labels(payload.task).observe(payload.duration)
-        elif topic == events.BREAKERS and isinstance(payload, BreakerState):
-            self.breaker.labels(payload.service).set(_BREAKER_VALUE[payload.status])
+    def _on_event(self, event: EngineEvent) -> None:
+        match event:
+            case RunUpdated(run=run) if run.state.terminal:
+                self.runs.labels(run.task, run.state.value).inc()
+                if run.duration is not None:
+                    self.duration.labels(run.task).observe(run.duration)
+            case BreakerChanged(state=state):
+                self.breaker.labels(state.service).set(_BREAKER_VALUE[state.status])
+            case _:
+                pass  # attempts and task changes are not metrics
 
     def close(self) -> None:
         self.server.shutdown()

@@ -12,13 +12,15 @@ import asyncio
 import logging
 import os
 import socket
+from collections.abc import Mapping
 
 log = logging.getLogger(__name__)
 
 
 class SystemdNotifier:
-    def __init__(self, env: dict[str, str] | None = None) -> None:
-        env = os.environ if env is None else env
+    def __init__(self, env: Mapping[str, str] | None = None) -> None:
+        if env is None:
+            env = os.environ
         self.address = env.get("NOTIFY_SOCKET") or None
         self.watchdog_usec = 0
         usec = env.get("WATCHDOG_USEC")

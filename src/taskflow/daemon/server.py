@@ -54,7 +54,7 @@ class Server:
         operator_group: str = "taskflow-ops",
         queue_size: int = 1000,
         frame_timeout: float = DEFAULT_FRAME_TIMEOUT,
-        limits: ConnectionLimits = ConnectionLimits(),
+        limits: ConnectionLimits | None = None,
     ) -> None:
         self.socket_path = socket_path
         self._handler = handler
@@ -63,8 +63,8 @@ class Server:
         self._operator_group = operator_group
         self._queue_size = queue_size
         self._frame_timeout = frame_timeout
-        self._limits = limits
-        self._ledger = ConnectionLedger(limits)
+        self._limits = limits or ConnectionLimits()
+        self._ledger = ConnectionLedger(self._limits)
         self._ratelimited = RateLimitedLog(log)
         self._sock: socket.socket | None = None
         self._acceptor: Acceptor | None = None

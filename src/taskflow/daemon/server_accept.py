@@ -142,7 +142,12 @@ class Acceptor:
         loop = asyncio.get_running_loop()
         ready = loop.create_future()
         fd = self._sock.fileno()
-        loop.add_reader(fd, lambda: ready.done() or ready.set_result(None))
+
+        def readable() -> None:
+            if not ready.done():
+                ready.set_result(None)
+
+        loop.add_reader(fd, readable)
         try:
             async with asyncio.timeout(timeout):
                 await ready

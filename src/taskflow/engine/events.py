@@ -1,25 +1,58 @@
-"""The engine's in-process event bus.
+"""The engine's events, one type each, and the in-process bus that carries them.
 
-The engine publishes model objects (``Run``, ``Attempt``, ``BreakerState``, task changes) on
-named topics; the daemon forwards them to socket subscribers. Publishing never blocks and a
-failing subscriber never affects the engine or other subscribers.
+The ledger publishes ``RunUpdated``, ``AttemptUpdated`` and ``BreakerChanged``; the engine
+publishes ``TaskChanged`` and ``TasksUpdated``. The daemon translates them to protocol events
+in one place (``taskflow.daemon.event_relay``) with a ``match`` on these types. Publishing
+never blocks, and a failing subscriber never affects the engine or other subscribers.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Any
+from dataclasses import dataclass
+
+from taskflow.model import Attempt, BreakerState, Run
 
 log = logging.getLogger(__name__)
 
-Subscriber = Callable[[str, Any], None]
 
-RUNS = "runs"
-ATTEMPTS = "attempts"
-TASKS = "tasks"
-BREAKERS = "breakers"
-STATS = "stats"
+@dataclass(frozen=True, slots=True)
+class RunUpdated:
+    """A run changed state, progress or message (terminal states: after their commit)."""
+
+    run: Run
+
+
+@dataclass(frozen=True, slots=True)
+class AttemptUpdated:
+    """An attempt started or ended; ``root_id`` is its run tree's, when the engine knows it."""
+
+    attempt: Attempt
+    root_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class BreakerChanged:
+    """A service's circuit breaker changed (tripped, opened, half-open, reset)."""
+
+    state: BreakerState
+
+
+@dataclass(frozen=True, slots=True)
+class TaskChanged:
+    """One task's enablement changed."""
+
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class TasksUpdated:
+    """The task set was (re)loaded."""
+
+
+EngineEvent = RunUpdated | AttemptUpdated | BreakerChanged | TaskChanged | TasksUpdated
+Subscriber = Callable[[EngineEvent], None]
 
 
 class EventBus:
@@ -29,7 +62,7 @@ class EventBus:
         self._subscribers: list[Subscriber] = []
 
     def subscribe(self, subscriber: Subscriber) -> Callable[[], None]:
-        """Register ``subscriber(topic, payload)``; returns a function that unregisters it."""
+        """Register ``subscriber(event)``; returns a function that unregisters it."""
         self._subscribers.append(subscriber)
 
         def unsubscribe() -> None:
@@ -38,9 +71,9 @@ class EventBus:
 
         return unsubscribe
 
-    def publish(self, topic: str, payload: Any) -> None:
+    def publish(self, event: EngineEvent) -> None:
         for subscriber in tuple(self._subscribers):
             try:
-                subscriber(topic, payload)
+                subscriber(event)
             except Exception:  # a broken subscriber must not break the engine
-                log.exception("event subscriber failed on topic %s", topic)
+                log.exception("event subscriber failed on %s", type(event).__name__)

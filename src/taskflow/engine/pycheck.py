@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from taskflow.engine.wrapper import task_base_env
+from taskflow.engine.process.wrapper import task_base_env
 from taskflow.model import TaskSpec
 from taskflow.pytask.probe import IMPORT_TIMEOUT, module_search_paths, probe_tasks
 from taskflow.pytask.resolve import ParamError, ResolveError, check_params, resolve
@@ -21,7 +21,7 @@ from taskflow.pytask.resolve import ParamError, ResolveError, check_params, reso
 class PythonChecks:
     def __init__(self, python_path: Sequence[str] = ()) -> None:
         self.python_path = list(python_path)
-        self._cache: dict[tuple[str, str], Callable[..., Any] | str] = {}
+        self._cache: dict[tuple[str | None, str], Callable[..., Any] | str] = {}
 
     def _search_paths(self, spec: TaskSpec) -> list[str]:
         return module_search_paths(spec.source, self.python_path)
@@ -41,7 +41,7 @@ class PythonChecks:
                 self._cache[key] = resolve(spec.python, self._search_paths(spec))
             except ResolveError as exc:
                 self._cache[key] = str(exc)
-            except (Exception, SystemExit) as exc:  # user code raised (or exited) while importing
+            except (Exception, SystemExit) as exc:  # noqa: BLE001 - user code raised (or exited) while importing
                 self._cache[key] = f"importing {spec.python} failed: {type(exc).__name__}: {exc}"
         return self._cache[key]
 

@@ -13,35 +13,43 @@ never started again. Pending, queued, retrying and blocked runs without traces c
 from __future__ import annotations
 
 import logging
-import time
 from collections import defaultdict
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from typing import Protocol, TypeGuard
 
-# engine.py imports this module only inside Engine.start, so this is no import cycle.
-from taskflow.engine.engine import ActiveRun, _dt, settle_attempt
-from taskflow.engine.executor import AttemptOutcome, RunningAttempt
-from taskflow.engine.runtree import PlannedRun, decode_spec, to_sched_runs
-from taskflow.model import Attempt, Run, RunState, TaskSpec
-
-if TYPE_CHECKING:
-    from taskflow.engine.engine import Engine
+from taskflow.engine.decision.runtree import PlannedRun, decode_spec
+from taskflow.engine.executor import AttemptHandle, AttemptOutcome, Executor, Found
+from taskflow.engine.ledger import RunLedger, as_datetime, settle_attempt
+from taskflow.model import Attempt, Run, RunState, RunTree, TaskSpec
 
 log = logging.getLogger(__name__)
 
+INTERRUPTED = "the daemon stopped while this run was in flight and its outcome could not be recovered"
 
-def _spec_of(engine: Engine, run: Run) -> TaskSpec:
+
+class InFlightRecords(Protocol):
+    """What recovery reads from the store."""
+
+    async def active_runs(self) -> list[Run]: ...
+    async def run_tree(self, root_id: str) -> RunTree | None: ...
+    async def attempts(self, run_id: str) -> list[Attempt]: ...
+
+
+def _spec_of(tasks: Mapping[str, TaskSpec], run: Run) -> TaskSpec:
     if run.spec:
         return decode_spec(run.spec)
-    spec = engine.tasks.get(run.task)
+    spec = tasks.get(run.task)
     if spec is not None:
         return spec
     # Neither a snapshot nor a definition: keep the run visible as a plain leaf.
     return TaskSpec(name=run.task, kind="command", command="true", source="recovered")
 
 
-async def reconcile_runs(engine: Engine) -> dict[str, int]:
-    """Restore in-flight run trees into the engine; returns counts of what happened."""
-    runs = await engine.store.active_runs()
+async def reconcile_runs(
+    records: InFlightRecords, executor: Executor, ledger: RunLedger, tasks: Mapping[str, TaskSpec]
+) -> dict[str, int]:
+    """Restore in-flight run trees into ``ledger``; returns counts of what happened."""
+    runs = await records.active_runs()
     report = {"adopted": 0, "read_back": 0, "interrupted": 0, "continued": 0}
     if not runs:
         return report
@@ -51,82 +59,79 @@ async def reconcile_runs(engine: Engine) -> dict[str, int]:
 
     for root_id, tree_runs in by_root.items():
         # Terminal members of the tree are needed for dependency and group state.
-        tree = await engine.store.run_tree(root_id)
+        tree = await records.run_tree(root_id)
         members = [node.run for node in tree.walk()] if tree is not None else tree_runs
-        planned = [PlannedRun(run, _spec_of(engine, run)) for run in members]
-        outcomes: list[tuple[ActiveRun, Attempt, AttemptOutcome]] = []
-        watch: list[tuple[ActiveRun, RunningAttempt, Attempt]] = []
-        interrupted: list[ActiveRun] = []
+        planned = [PlannedRun(run, _spec_of(tasks, run)) for run in members]
+        found_runs: list[tuple[PlannedRun, Attempt | None, Found]] = []
         for p in planned:
             run = p.run
             if run.state is RunState.BLOCKED:
                 run.state = RunState.QUEUED  # the gate is re-evaluated from scratch
-            active = ActiveRun(run, p.spec)
             if run.state.terminal:
-                engine.active[run.id] = active
                 continue
-            engine.active[run.id] = active
             if p.spec.is_group:
                 report["continued"] += 1
                 continue
-            attempts = await engine.store.attempts(run.id)
+            attempts = await records.attempts(run.id)
             last = attempts[-1] if attempts else None
-            found: RunningAttempt | AttemptOutcome | None = None
+            found: Found = None
             if run.state is RunState.RUNNING and last is not None and last.finished_at is None:
                 try:
-                    found = await engine.executor.adopt(last, p.spec)
+                    found = await executor.adopt(last, p.spec)
                 except Exception:
                     log.exception("adopting run %s attempt %s failed", run.id, last.number)
             else:
                 last = None
-            last, found = await _unrecorded_starts(engine, p, attempts, last, found)
+            last, found = await _unrecorded_starts(executor, ledger, p, attempts, last, found)
             if last is None and run.state is not RunState.RUNNING:
                 report["continued"] += 1
                 continue
-            if isinstance(found, RunningAttempt):
-                watch.append((active, found, last))
-                report["adopted"] += 1
-            elif isinstance(found, AttemptOutcome):
-                outcomes.append((active, last, found))
-                report["read_back"] += 1
-            else:
-                if last is not None:
-                    active.attempt = last
-                interrupted.append(active)
-                report["interrupted"] += 1
+            found_runs.append((p, last, found))
 
-        sched = to_sched_runs(planned, engine._seq)
-        engine._seq += len(sched)
-        now = time.time()
-        engine._apply(engine.scheduler.add(sched, now), now)
-        for active, handle, attempt in watch:
-            log.info("adopted run %s (%s) pid %s", active.run.id, active.run.task, handle.pid)
-            engine.watch(active, handle, attempt)
-        for active, attempt, outcome in outcomes:
-            log.info("run %s (%s) finished while the daemon was down", active.run.id, active.run.task)
-            engine._complete_attempt(active, attempt, outcome)
-        for active in interrupted:
-            _interrupt(engine, active, now)
-    engine.wake()
+        now = ledger.clock()
+        ledger.restore(planned, now)
+        adopted = [(p, last, found) for p, last, found in found_runs if _is_handle(found)]
+        read_back = [(p, last, found) for p, last, found in found_runs if isinstance(found, AttemptOutcome)]
+        for p, last, handle in adopted:
+            assert last is not None and _is_handle(handle)
+            log.info("adopted run %s (%s) pid %s", p.run.id, p.run.task, handle.pid)
+            ledger.follow(ledger.active[p.run.id], handle, last)
+        for p, last, outcome in read_back:
+            assert last is not None and isinstance(outcome, AttemptOutcome)
+            log.info("run %s (%s) finished while the daemon was down", p.run.id, p.run.task)
+            ledger.complete_attempt(ledger.active[p.run.id], last, outcome, now)
+        for p, last, found in found_runs:
+            if found is None:
+                active = ledger.active[p.run.id]
+                active.attempt = last
+                ledger.interrupt(active, now, INTERRUPTED)
+        report["adopted"] += len(adopted)
+        report["read_back"] += len(read_back)
+        report["interrupted"] += len(found_runs) - len(adopted) - len(read_back)
     log.info("recovery: %s", ", ".join(f"{k} {v}" for k, v in report.items()))
     return report
 
 
+def _is_handle(found: Found) -> TypeGuard[AttemptHandle]:
+    return found is not None and not isinstance(found, AttemptOutcome)
+
+
 async def _unrecorded_starts(
-    engine: Engine,
+    executor: Executor,
+    ledger: RunLedger,
     planned: PlannedRun,
     recorded: list[Attempt],
     last: Attempt | None,
-    found: RunningAttempt | AttemptOutcome | None,
-) -> tuple[Attempt | None, RunningAttempt | AttemptOutcome | None]:
+    found: Found,
+) -> tuple[Attempt | None, Found]:
     """Attempts the daemon started but died before recording (spawn, then SIGKILL before
     the group commit): found by their traces, so they are adopted or read back — never
     started a second time. Returns the latest attempt and what became of it."""
     run = planned.run
     number = recorded[-1].number if recorded else 0
-    while (traced := await engine.executor.trace(run.id, number + 1, planned.spec)) is not None:
+    while (traced := await executor.trace(run.id, number + 1, planned.spec)) is not None:
         if last is not None:  # a later start means this one had ended
-            _settle_earlier(engine, last, found)
+            _settle_earlier(ledger, last, found)
         last, found = traced
         number = last.number
         log.info("run %s (%s) attempt %d started before the crash but was never recorded",
@@ -135,38 +140,18 @@ async def _unrecorded_starts(
         run.attempts = max(run.attempts, number)
         run.not_before = None
         run.started_at = run.started_at or last.started_at
-        engine.store.save_runs((run,))
-        engine.store.save_attempt(last)
+        ledger.record_start(run, last)
     return last, found
 
 
-def _settle_earlier(engine: Engine, attempt: Attempt, found: RunningAttempt | AttemptOutcome | None) -> None:
+def _settle_earlier(ledger: RunLedger, attempt: Attempt, found: Found) -> None:
     """Record an attempt that ended before a later one began (its run retried it)."""
     if isinstance(found, AttemptOutcome):
         settle_attempt(attempt, found, cancelled=False)
     else:
-        if isinstance(found, RunningAttempt):  # cannot be: attempts of a run never overlap
+        if found is not None:  # cannot be: attempts of a run never overlap
             log.error("run %s attempt %d still runs while a later one exists", attempt.run_id, attempt.number)
         attempt.state = RunState.INTERRUPTED
-        attempt.finished_at = attempt.finished_at or _dt(time.time())
+        attempt.finished_at = attempt.finished_at or as_datetime(ledger.clock())
         attempt.message = "the daemon stopped during this attempt and its outcome could not be recovered"
-    engine.store.save_attempt(attempt)
-
-
-def _interrupt(engine: Engine, active: ActiveRun, now: float) -> None:
-    message = "the daemon stopped while this run was in flight and its outcome could not be recovered"
-    attempt = active.attempt
-    if attempt is not None and attempt.finished_at is None:
-        attempt.state = RunState.INTERRUPTED
-        attempt.finished_at = _dt(now)
-        attempt.message = message
-        engine.store.save_attempt(attempt)
-    active.run.message = message
-    active.run.error_type = None
-    engine._apply(
-        engine.scheduler.finished(active.run.id, RunState.INTERRUPTED, now),
-        now,
-        extra=(active.run,),
-        own=(active.run.id, RunState.INTERRUPTED),
-    )
-
+    ledger.record_attempt(attempt)

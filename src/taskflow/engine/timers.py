@@ -8,31 +8,47 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import Protocol
 
+from taskflow.engine.decision.schedules import due_fires
 from taskflow.engine.errors import EngineError
-from taskflow.engine.schedules import due_fires
-from taskflow.model import Trigger
-
-if TYPE_CHECKING:
-    from taskflow.engine.engine import Engine
+from taskflow.model import Run, TaskSpec, Trigger
 
 log = logging.getLogger(__name__)
+
+
+class ScheduleRecords(Protocol):
+    """Where the timer keeps each task's last and next fire (the store)."""
+
+    async def schedules(self) -> dict[str, tuple[datetime | None, datetime | None]]: ...
+    def save_schedule(self, task: str, last_fire: datetime | None, next_fire: datetime | None) -> object: ...
+
+
+class Triggers(Protocol):
+    """What the timer fires runs through (the engine)."""
+
+    @property
+    def tasks(self) -> Mapping[str, TaskSpec]: ...
+    def is_enabled(self, name: str) -> bool: ...
+    def active_runs_of(self, task: str) -> list[Run]: ...
+    async def trigger(self, name: str, *, trigger: Trigger, requested_by: str | None) -> Run: ...
 
 
 class ScheduleTimer:
     """Keeps ``next_fire`` per scheduled task and triggers runs when they come due."""
 
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
+    def __init__(self, records: ScheduleRecords, triggers: Triggers) -> None:
+        self.records = records
+        self.triggers = triggers
         self.next_fire: dict[str, datetime | None] = {}
         self.last_fire: dict[str, datetime | None] = {}
         self._changed = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
-        for task, (last, nxt) in (await self.engine.store.schedules()).items():
+        for task, (last, nxt) in (await self.records.schedules()).items():
             self.last_fire[task] = last
             self.next_fire[task] = nxt
         await self.tick(datetime.now(UTC))
@@ -68,7 +84,7 @@ class ScheduleTimer:
 
     async def tick(self, now: datetime) -> None:
         """Fire what is due, apply missed-fire policies, and persist the bookkeeping."""
-        specs = {name: spec for name, spec in self.engine.tasks.items() if spec.schedule is not None}
+        specs = {name: spec for name, spec in self.triggers.tasks.items() if spec.schedule is not None}
         for name in [n for n in self.next_fire if n not in specs]:
             del self.next_fire[name]
         for name, spec in specs.items():
@@ -79,20 +95,20 @@ class ScheduleTimer:
                 self.last_fire[name] = fire_time
             if fires or nxt != self.next_fire.get(name):
                 self.next_fire[name] = nxt
-                self.engine.store.save_schedule(name, self.last_fire.get(name), nxt)
+                self.records.save_schedule(name, self.last_fire.get(name), nxt)
 
     async def _fire(self, name: str, fire_time: datetime) -> None:
-        engine = self.engine
-        spec = engine.tasks[name]
-        if not engine.is_enabled(name):
+        triggers = self.triggers
+        spec = triggers.tasks[name]
+        if not triggers.is_enabled(name):
             log.info("schedule of %s due at %s not fired: task is disabled", name, fire_time)
             return
         assert spec.schedule is not None
-        if not spec.schedule.allow_overlap and engine.active_runs_of(name):
+        if not spec.schedule.allow_overlap and triggers.active_runs_of(name):
             log.info("schedule of %s due at %s skipped: the previous run is still going", name, fire_time)
             return
         try:
-            run = await engine.trigger(name, trigger=Trigger.SCHEDULE, requested_by="schedule")
+            run = await triggers.trigger(name, trigger=Trigger.SCHEDULE, requested_by="schedule")
             log.info("schedule fired %s for %s as run %s", name, fire_time.isoformat(), run.id)
         except EngineError as exc:
             log.warning("schedule of %s not fired: %s", name, exc.message)

@@ -8,6 +8,9 @@ import msgspec
 
 from taskflow.model.spec import BreakerSettings
 
+#: What the daemon does with running tasks when it stops: leave them (adopted on restart) or end them.
+StopMode = Literal["detach", "stop"]
+
 
 class RetentionConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """Finished runs older than ``days`` or beyond the newest ``per_task`` of their task are
@@ -49,7 +52,7 @@ class DaemonConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     socket_group: str = "taskflow"
     operator_group: str = "taskflow-ops"
     adhoc: Literal["admin", "operator", "off"] = "admin"
-    on_stop: Literal["detach", "stop"] = "detach"
+    on_stop: StopMode = "detach"
     stop_grace: float = 10.0  # SIGTERM → SIGKILL grace for timeouts, cancels and on_stop=stop
     attempt_cgroups: bool = True  # a cgroup per attempt where possible (kills setsid'd children)
     output_cap: int = 16 * 1024 * 1024  # bytes kept per attempt and stream (the tail)

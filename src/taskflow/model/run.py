@@ -6,6 +6,7 @@ Times are timezone-aware UTC datetimes; on the wire and in ``--json`` they are R
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
@@ -128,7 +129,8 @@ class RunTree(msgspec.Struct, kw_only=True):
     attempts: list[Attempt] = []
     children: list[RunTree] = []
 
-    def walk(self):
+    def walk(self) -> Iterator[RunTree]:
+        """This tree and every tree below it, depth first, parents before children."""
         yield self
         for child in self.children:
             yield from child.walk()

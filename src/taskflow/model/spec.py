@@ -23,7 +23,10 @@ class Priority(enum.IntEnum):
 
 
 TaskKind = Literal["command", "python", "group"]
+#: When a task with dependencies runs: once they are all done, unless a required one did not
+#: succeed ("all_done"), or only if one did not succeed ("any_failed": rollbacks, alerts).
 RunIf = Literal["all_done", "any_failed"]
+#: What a task does while its service's breaker is open: wait for it to close, or fail at once.
 OnOpen = Literal["wait", "fail"]
 MissedPolicy = Literal["skip", "once", "all"]
 

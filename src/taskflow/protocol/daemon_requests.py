@@ -2,14 +2,14 @@
 
 Their results are daemon views or topic lists, not model types, so this module loads no run
 or task Structs: ``taskflow status --json`` (what monitoring polls) imports only this, and the
-blocking client can tell a ``Subscribe`` without loading the rest. ``requests`` re-exports
+blocking client can tell a ``Subscribe`` without loading the rest. ``task_requests`` re-exports
 them with every other request.
 """
 
 from __future__ import annotations
 
-from taskflow.protocol.request import Request
 from taskflow.protocol.daemon_views import HealthInfo, ReloadInfo, StatusInfo
+from taskflow.protocol.request_base import Request
 
 
 class Status(Request[StatusInfo], kw_only=True):

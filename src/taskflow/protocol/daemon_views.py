@@ -1,6 +1,6 @@
 """Views of the daemon itself: ``status``, ``health`` and ``reload`` results.
 
-Apart from ``views`` because they name no model type: ``taskflow status --json``, which
+Apart from ``task_views`` because they name no model type: ``taskflow status --json``, which
 monitoring polls, loads these without building the run and task Structs.
 """
 

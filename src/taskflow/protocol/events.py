@@ -8,11 +8,11 @@ the receiver should re-read the state it shows.
 
 from __future__ import annotations
 
-from typing import Final
+from typing import Final, get_args
 
 from taskflow.model import Attempt, BreakerState, Run
 from taskflow.protocol.base import Body
-from taskflow.protocol.views import StatusInfo, TaskInfo
+from taskflow.protocol.task_views import StatusInfo, TaskInfo
 
 TOPIC_RUNS: Final = "runs"
 TOPIC_ATTEMPTS: Final = "attempts"
@@ -96,7 +96,7 @@ Event = (
     | DaemonStats
     | Resync
 )
-EVENT_TYPES: Final = Event.__args__  # type: ignore[attr-defined]
+EVENT_TYPES: Final[tuple[type[Body], ...]] = get_args(Event)
 
 
 def event_run_ids(event: object) -> tuple[str | None, ...] | None:

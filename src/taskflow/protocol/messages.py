@@ -29,7 +29,7 @@ from taskflow.protocol.replies import (
     mismatch_message,
     result_payload,
 )
-from taskflow.protocol.requests import AnyRequest
+from taskflow.protocol.task_requests import AnyRequest
 
 if TYPE_CHECKING:
     CLIENT_DECODER: msgspec.msgpack.Decoder[ClientMessage]

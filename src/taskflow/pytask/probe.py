@@ -53,7 +53,7 @@ def probe(
             results[ref] = problem
         pending = [ref for ref in pending if ref not in results]
         if pending and blamed is None:  # the child ended without blaming anyone: give up on the rest
-            results.update({ref: "the module check ended early; see the daemon log" for ref in pending})
+            results.update(dict.fromkeys(pending, "the module check ended early; see the daemon log"))
             pending = []
     return results
 
@@ -150,7 +150,7 @@ def main() -> int:
             problem = None
         except ResolveError as exc:
             problem = str(exc)
-        except BaseException as exc:  # noqa: BLE001 - any failure of user code is the answer
+        except BaseException as exc:  # noqa: BLE001 - user code may raise anything, SystemExit too
             problem = f"importing {ref} failed: {type(exc).__name__}: {exc}"
         answers.write(json.dumps({"i": i, "problem": problem}) + "\n")
     answers.flush()

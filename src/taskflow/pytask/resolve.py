@@ -49,7 +49,7 @@ def resolve(ref: str, search_paths: Sequence[str] = ()) -> Callable[..., Any]:
         if exc.name and module_name.startswith(exc.name):
             raise ResolveError(f'module "{module_name}" not found') from None
         raise ResolveError(f'importing module "{module_name}" failed: {_one_line(exc)}') from None
-    except (Exception, SystemExit) as exc:  # a task module must never take the daemon down
+    except (Exception, SystemExit) as exc:  # noqa: BLE001 - a task module must never take the daemon down
         raise ResolveError(f'importing module "{module_name}" failed: {_one_line(exc)}') from None
     fn = registered(module.__name__, func_name)
     if fn is None:
@@ -101,7 +101,7 @@ def context_parameter(fn: Callable[..., Any]) -> str | None:
 def _hints(fn: Callable[..., Any]) -> dict[str, Any]:
     try:
         hints = typing.get_type_hints(fn)
-    except Exception:  # unresolvable annotations: treat as untyped
+    except Exception:  # noqa: BLE001 - unresolvable annotations: treat as untyped
         hints = {}
     hints.pop("return", None)
     return hints

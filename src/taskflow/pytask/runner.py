@@ -131,7 +131,7 @@ def main(argv: list[str] | None = None) -> int:
         if code == 0:
             _write_atomic(result_path, _encode_result(None))
         return code
-    except BaseException as exc:  # the task's own failure, whatever it is
+    except BaseException as exc:  # noqa: BLE001 - the task's own failure, whatever it is
         if isinstance(exc, asyncio.CancelledError) and cancellation.signalled is not None:
             exc = TaskCancelled(f"cancelled by {signal.Signals(cancellation.signalled).name}")
         _write_atomic(result_path, _exception_record(exc))

@@ -136,7 +136,7 @@ async def audit(db: ReaderPool, limit: int = 100) -> list[AuditEntry]:
 
 async def counts_by_state(db: ReaderPool) -> dict[str, int]:
     rows = await db.fetchall("SELECT state, count(*) FROM runs GROUP BY state")
-    return {state: count for state, count in rows}
+    return dict(rows)
 
 
 async def get_meta(db: ReaderPool, key: str) -> str | None:

@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import NamedTuple
 
-from taskflow.model import RetentionConfig, TERMINAL_STATES
+from taskflow.model import TERMINAL_STATES, RetentionConfig
 from taskflow.store.readers import ReaderPool
 from taskflow.store.rows import ACTIVE_SQL, sql_in, to_ts
 from taskflow.store.writer import Write

@@ -138,7 +138,7 @@ class Store:
         """
         try:
             writes = [(UPSERT_RUN, run.id, run_row(run)) for run in runs]
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - a run that cannot be encoded is refused with its reason, never raised into the engine
             return self._refused("runs", exc)
         return self._writer.submit(writes, must_land=not new)
 
@@ -163,7 +163,7 @@ class Store:
         """Upsert one attempt, keyed on (run id, number)."""
         try:
             row = attempt_row(attempt)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - an attempt that cannot be encoded is refused with its reason
             return self._refused("an attempt", exc)
         return self._writer.submit(((UPSERT_ATTEMPT, (attempt.run_id, attempt.number), row),), must_land=True)
 
@@ -177,7 +177,7 @@ class Store:
     def save_breaker(self, state: BreakerState) -> asyncio.Future[None]:
         try:
             row = breaker_row(state)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - a breaker state that cannot be encoded is refused with its reason
             return self._refused("a breaker", exc)
         return self._writer.submit(((UPSERT_BREAKER, state.service, row),), must_land=True)
 
@@ -187,7 +187,7 @@ class Store:
         """Remember a schedule's last and next fire time, so missed fires are known after a restart."""
         try:
             row = (task, to_ts(last_fire), to_ts(next_fire))
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - a schedule that cannot be encoded is refused with its reason
             return self._refused("a schedule", exc)
         return self._writer.submit(((UPSERT_SCHEDULE, task, row),), must_land=True)
 
@@ -207,7 +207,7 @@ class Store:
         self._next_audit_id += 1
         try:
             row = audit_row(entry, audit_id)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - an audit entry that cannot be encoded is refused with its reason
             return self._refused("an audit entry", exc)
         return self._writer.submit(((INSERT_AUDIT, audit_id, row),), must_land=True)
 

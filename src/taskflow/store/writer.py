@@ -176,7 +176,7 @@ class GroupCommitWriter:
         if groups:
             try:
                 await self._apply(groups)
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001 - any failure of a batch rolls back and fails its writes, so none waits for ever
                 self.stats.failed_batches += 1
                 await self._rollback()
                 if len(intents) > 1:
@@ -212,7 +212,7 @@ class GroupCommitWriter:
                 if groups:
                     await self._apply(groups)
                     self.stats.commits += 1
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001 - any failure of one write rolls back and refuses just that write
                 await self._rollback()
                 self._refuse(intent, exc)
                 continue

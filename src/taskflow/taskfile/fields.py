@@ -8,7 +8,7 @@ report every bad value of a file instead of stopping at the first.
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any, Final
 
 from taskflow.model import Limits, RetryPolicy, Schedule, parse_duration, parse_size
@@ -333,4 +333,4 @@ def _as_instant(value: Any, path: str, problems: Problems, zone: str) -> datetim
         from zoneinfo import ZoneInfo
 
         value = value.replace(tzinfo=ZoneInfo(zone))
-    return value.astimezone(timezone.utc)
+    return value.astimezone(UTC)

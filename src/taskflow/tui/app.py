@@ -1,21 +1,23 @@
 """The taskflow terminal UI: ``TaskflowApp`` and ``run_tui``, the entry point the CLI calls.
 
 The app owns the connection (one ``AsyncClient``), the ``WorldState`` it fills, and the
-event pipeline: pushed events are buffered and applied in batches at ~15 Hz inside
-``batch_update()``, so a burst of thousands of events costs one repaint, and a slow
-terminal never makes the daemon wait (the daemon drops a slow subscriber with ``Resync``;
-any ``Resync`` here triggers one full re-read). Screens are Textual modes: dashboard,
-history, breakers and audit.
+event pipeline: pushed events are buffered and applied once per frame (``FRAME_HZ``), then
+announced to the screens as one ``WorldChanged`` message, so a burst of thousands of events
+costs one repaint, and a slow terminal never makes the daemon wait (the daemon drops a slow
+subscriber with ``Resync``; any ``Resync`` here triggers one full re-read). Screens are
+Textual modes: dashboard, history, breakers and audit. They hear from the app only through
+the messages in ``messages.py`` and see it only as a ``Session``.
 """
 
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
 from textual import work
 from textual.app import App, SystemCommand
+from textual.message import Message
 from textual.screen import Screen
 
 from taskflow.client import ClientError
@@ -38,7 +40,7 @@ from taskflow.tui.bindings import ALL_BINDING_GROUPS, APP_BINDINGS
 from taskflow.tui.clock import Clock, HostMetrics, psutil_host_metrics, system_clock
 from taskflow.tui.feed import read_audit, read_snapshot
 from taskflow.tui.glyphs import DEFAULT_STATE_COLOURS, Palette
-from taskflow.tui.operations import Operations
+from taskflow.tui.messages import ClockTick, ConnectionChanged, FrameDue, ThemeChanged, WorldChanged
 from taskflow.tui.screens.audit import AuditScreen
 from taskflow.tui.screens.breakers import BreakersScreen
 from taskflow.tui.screens.dashboard import DashboardScreen
@@ -54,7 +56,10 @@ VIEWS = {"dashboard": "Dashboard", "history": "History", "breakers": "Breakers",
 
 
 class TaskflowApp(App[int]):
-    """Live task trees, logs and breakers for one daemon, from the keyboard."""
+    """Live task trees, logs and breakers for one daemon, from the keyboard.
+
+    It is the screens' ``Session``: they read its world and connection and send through it.
+    """
 
     TITLE = "taskflow"
     BINDINGS = APP_BINDINGS
@@ -92,7 +97,6 @@ class TaskflowApp(App[int]):
         self.live_clock = live_clock
         self.confirm_run = confirm_run
         self.world = WorldState()
-        self.operations = Operations(self)
         self.palette = Palette(DEFAULT_STATE_COLOURS)
         self.host: tuple[float, float] = (0.0, 0.0)
         self.sample_host()
@@ -182,25 +186,25 @@ class TaskflowApp(App[int]):
 
     def _theme_changed(self) -> None:
         self.palette = Palette(self.theme_variables)
-        for screen in self._live_screens():
-            if hasattr(screen, "theme_changed"):
-                screen.theme_changed()
+        self._tell_screens(lambda: ThemeChanged(self.palette))
 
     def sample_host(self) -> None:
         try:
             self.host = self.host_metrics()
-        except Exception:  # host figures are a nicety; never let them break the UI
+        except Exception:  # noqa: BLE001 - host figures are a nicety; never let them break the UI
             self.host = (0.0, 0.0)
 
     def _tick(self) -> None:
         self.sample_host()
-        for screen in self._live_screens():
-            if hasattr(screen, "tick"):
-                screen.tick()
+        self._tell_screens(ClockTick)
 
-    def _live_screens(self) -> Iterable[Screen[Any]]:
+    def _tell_screens(self, message: Callable[[], Message]) -> None:
+        """Post a fresh ``message()`` to every screen of the current stack (each screen gets
+        its own: a message object carries its own delivery state)."""
         # Not while the app shuts down: a frame can fire after a screen's widgets are pruned.
-        return [s for s in self.screen_stack if s.is_mounted and s.is_attached]
+        for screen in self.screen_stack:
+            if screen.is_mounted and screen.is_attached:
+                screen.post_message(message())
 
     # -- connection -----------------------------------------------------------------------
 
@@ -216,9 +220,7 @@ class TaskflowApp(App[int]):
     def _connection_changed(self, state: ConnectionState, reason: str) -> None:
         self.connection = state
         self.connection_reason = "" if state is ConnectionState.CONNECTED else reason
-        for screen in self._live_screens():
-            if hasattr(screen, "connection_changed"):
-                screen.connection_changed()
+        self._tell_screens(lambda: ConnectionChanged(state, self.connection_reason))
         if state is ConnectionState.CONNECTED and not self._subscribed:
             self.resync()
 
@@ -226,25 +228,21 @@ class TaskflowApp(App[int]):
         self._events.append(push.event)
 
     def _flush_events(self) -> None:
-        """Apply every buffered event and log line at once: one repaint per frame."""
+        """Apply every buffered event at once, then let the screens write their buffered
+        log lines: one repaint per frame."""
         if not self.is_running:
             return  # shutting down
         events, self._events = self._events, []
         changes = self.world.apply(events) if events else Changes()
         if changes.resync or changes.reload_tasks:
             self.resync()
-        with self.batch_update():
-            if changes:
-                self.broadcast(changes)
-            for screen in self._live_screens():
-                if hasattr(screen, "flush_output"):
-                    screen.flush_output()
+        if changes:
+            self.broadcast(changes)
+        self._tell_screens(FrameDue)
 
     def broadcast(self, changes: Changes) -> None:
-        with self.batch_update():
-            for screen in self._live_screens():
-                if hasattr(screen, "apply_changes"):
-                    screen.apply_changes(changes)
+        """Tell the screens what changed in the world."""
+        self._tell_screens(lambda: WorldChanged(changes))
 
     @work(exclusive=True, group="resync")
     async def resync(self) -> None:

@@ -11,7 +11,7 @@ import asyncio
 from collections.abc import Callable
 
 from taskflow.client import AsyncClient, ClientError
-from taskflow.model import ACTIVE_STATES, AuditEntry, RunTree
+from taskflow.model import AuditEntry, RunTree
 from taskflow.protocol import (
     TOPIC_LOGS,
     ListAudit,
@@ -94,7 +94,7 @@ class LogFollower:
             self._task.cancel()
             try:
                 await self._task
-            except (asyncio.CancelledError, Exception):
+            except (asyncio.CancelledError, Exception):  # noqa: BLE001 - closing: whatever the reader task died of was reported when it died
                 pass
         await self._client.close()
 
@@ -157,7 +157,3 @@ class LogFollower:
         if lines:
             self._sink(stream, lines)
         return True
-
-
-def is_active_state(state: object) -> bool:
-    return state in ACTIVE_STATES

@@ -1,1 +1,2 @@
-"""The TUI's screens: the four views (modes) and the modal dialogs."""
+"""The TUI's screens: the four views (modes), the modal dialogs, and what their keys do to
+the daemon (``daemon_actions``)."""

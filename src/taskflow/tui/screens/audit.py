@@ -34,28 +34,25 @@ class AuditScreen(TableViewScreen):
     BINDINGS = AUDIT_BINDINGS
     DEFAULT_CSS = "AuditScreen DiffTable { height: 1fr; border: round $primary; }"
 
-
     def on_mount(self) -> None:
-        super().on_mount()
-        if self.tapp.live_clock:
+        if self.session.live_clock:
             self.set_interval(REFRESH_SECONDS, self.action_refresh_audit)
 
     def on_screen_resume(self) -> None:
-        super().on_screen_resume()
         self.action_refresh_audit()
 
     def reload(self) -> None:
         table = self.query_one(DiffTable)
         if not table.columns:
             return
-        entries = sorted(self.tapp.world.audit, key=lambda e: (e.at, e.id or 0), reverse=True)
+        entries = sorted(self.session.world.audit, key=lambda e: (e.at, e.id or 0), reverse=True)
         rows = [(str(e.id) if e.id is not None else f"{e.at.isoformat()}-{i}", audit_cells(e)) for i, e in enumerate(entries)]
         table.sync(rows)
 
     def action_refresh_audit(self) -> None:
         async def refresh() -> None:
-            await self.tapp.load_audit()
+            await self.session.load_audit()
             self.reload()
 
-        if self.tapp.client is not None:
+        if self.session.client is not None:
             self.run_worker(refresh(), exclusive=True, group="audit")

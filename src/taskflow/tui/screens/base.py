@@ -2,28 +2,39 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, cast
+from typing import cast
 
 from textual.app import ComposeResult
 from textual.screen import Screen
 
-from taskflow.tui.state import Changes
+from taskflow.client.aio import ConnectionState
+from taskflow.tui.messages import ClockTick, ConnectionChanged, ThemeChanged, WorldChanged
+from taskflow.tui.screens.daemon_actions import DaemonActions
+from taskflow.tui.session import Session
 from taskflow.tui.widgets import ConnectionBanner, StatusBar
 from taskflow.tui.widgets.diff_table import DiffTable
 from taskflow.tui.widgets.key_footer import KeyFooter
 
-if TYPE_CHECKING:
-    from taskflow.tui.app import TaskflowApp
-
 
 class ViewScreen(Screen[None]):
-    """Base of the dashboard, history, breakers and audit views."""
+    """Base of the dashboard, history, breakers and audit views.
+
+    It handles the app's messages for the chrome (status bar, banner, key bindings); each
+    view adds its own ``on_<message>`` handlers for its body. Textual calls the handler of
+    every class in the MRO, subclass first, so no handler calls ``super()``.
+    """
 
     VIEW_NAME = "view"
 
     @property
-    def tapp(self) -> TaskflowApp:
-        return cast("TaskflowApp", self.app)
+    def session(self) -> Session:
+        """The app as this view sees it: world, connection, requests."""
+        return cast("Session", self.app)
+
+    @property
+    def actions(self) -> DaemonActions:
+        """What the view's mutating keys do to the daemon."""
+        return DaemonActions(self.session, self.app)
 
     def compose_chrome_top(self) -> ComposeResult:
         yield StatusBar(id="status-bar")
@@ -33,7 +44,8 @@ class ViewScreen(Screen[None]):
         yield KeyFooter()
 
     def on_mount(self) -> None:
-        self.connection_changed()
+        session = self.session
+        self._show_connection(session.connection, session.connection_reason)
 
     def on_screen_resume(self) -> None:
         self.refresh_status()
@@ -41,48 +53,49 @@ class ViewScreen(Screen[None]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # A viewer's mutating keys still reach their actions, which refuse with one sentence
-        # (``Operations``): a key that is dropped silently looks broken. The footer leaves
+        # (``DaemonActions``): a key that is dropped silently looks broken. The footer leaves
         # them out for viewers instead (``KeyFooter``).
         return True
 
-    # -- hooks called by the app ----------------------------------------------------------
+    # -- the app's messages ---------------------------------------------------------------
 
-    def connection_changed(self) -> None:
-        app = self.tapp
-        self.query_one(ConnectionBanner).show(app.connection, app.connection_reason)
+    def on_connection_changed(self, message: ConnectionChanged) -> None:
+        self._show_connection(message.state, message.reason)
+
+    def on_clock_tick(self, message: ClockTick) -> None:
         self.refresh_status()
 
-    def refresh_status(self) -> None:
-        app = self.tapp
-        self.query_one(StatusBar).show(
-            welcome=app.world.welcome,
-            status=app.world.status,
-            host=app.host,
-            connection=app.connection,
-            view=self.VIEW_NAME,
-        )
-
-    def tick(self) -> None:
-        self.refresh_status()
-
-    def apply_changes(self, changes: Changes) -> None:
+    def on_world_changed(self, message: WorldChanged) -> None:
+        changes = message.changes
         if changes.status or changes.resync:
             self.refresh_status()
         if changes.resync:
             self.refresh_bindings()
 
-    def theme_changed(self) -> None:
+    def on_theme_changed(self, message: ThemeChanged) -> None:
         self.refresh_status()
         self.reload()
 
+    def _show_connection(self, state: ConnectionState, reason: str) -> None:
+        self.query_one(ConnectionBanner).show(state, reason)
+        self.refresh_status()
+
+    def refresh_status(self) -> None:
+        session = self.session
+        self.query_one(StatusBar).show(
+            welcome=session.world.welcome,
+            status=session.world.status,
+            host=session.host,
+            connection=session.connection,
+            view=self.VIEW_NAME,
+        )
+
     def reload(self) -> None:
-        """Rebuild this view from ``app.world`` (on show and after a full re-read)."""
+        """Rebuild this view from the session's world (on show and after a full re-read)."""
 
     def action_back(self) -> None:
-        if self.tapp.current_mode != "dashboard":
-            self.tapp.switch_mode("dashboard")
-
-
+        if self.app.current_mode != "dashboard":
+            self.app.switch_mode("dashboard")
 
 
 class TableViewScreen(ViewScreen):
@@ -104,6 +117,5 @@ class TableViewScreen(ViewScreen):
         return self.query_one(DiffTable)
 
     def on_mount(self) -> None:
-        super().on_mount()
         self.call_after_refresh(self.reload)
         self.table.focus()

@@ -7,9 +7,8 @@ from rich.text import Text
 from taskflow.model import BreakerState, BreakerStatus, format_duration
 from taskflow.tui.bindings import BREAKER_BINDINGS
 from taskflow.tui.glyphs import BREAKER_GLYPHS, Palette, table_time
+from taskflow.tui.messages import ClockTick, ThemeChanged, WorldChanged
 from taskflow.tui.screens.base import TableViewScreen
-from taskflow.tui.state import Changes
-
 
 
 def breaker_cells(state: BreakerState, palette: Palette, now_ts: float) -> tuple[Text, ...]:
@@ -37,38 +36,34 @@ class BreakersScreen(TableViewScreen):
     BINDINGS = BREAKER_BINDINGS
     DEFAULT_CSS = "BreakersScreen DiffTable { height: 1fr; border: round $primary; }"
 
-
-
     def _rows(self) -> list[tuple[str, tuple[Text, ...]]]:
-        now = self.tapp.clock().timestamp()
-        palette = self.tapp.palette
-        world = self.tapp.world
+        now = self.session.clock().timestamp()
+        palette = self.session.palette
+        world = self.session.world
         return [(name, breaker_cells(world.breakers[name], palette, now)) for name in sorted(world.breakers)]
 
     def reload(self) -> None:
         if self.is_mounted and self.table.columns:
             self.table.sync(self._rows())
 
-    def apply_changes(self, changes: Changes) -> None:
-        super().apply_changes(changes)
-        if changes.breakers or changes.resync:
+    def on_world_changed(self, message: WorldChanged) -> None:
+        if message.changes.breakers or message.changes.resync:
             self.reload()
 
-    def tick(self) -> None:
-        super().tick()
-        self.reload()
+    def on_clock_tick(self, message: ClockTick) -> None:
+        self.reload()  # the half-open countdowns
 
-    def theme_changed(self) -> None:
-        super().theme_changed()
+    def on_theme_changed(self, message: ThemeChanged) -> None:
+        # Every cell is coloured: redraw them all (``ViewScreen``'s handler then reloads).
         if self.is_mounted and self.table.columns:
             self.table.rebuild(self._rows())
 
     def action_trip_breaker(self) -> None:
         service = self.table.selected_key
         if service is not None:
-            self.tapp.operations.trip(service)
+            self.actions.trip(service)
 
     def action_reset_breaker(self) -> None:
         service = self.table.selected_key
         if service is not None:
-            self.tapp.operations.reset(service)
+            self.actions.reset(service)

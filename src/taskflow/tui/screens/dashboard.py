@@ -17,6 +17,8 @@ from textual.widgets import Input, Tree
 from taskflow.model import ACTIVE_STATES
 from taskflow.tui.bindings import DASHBOARD_BINDINGS
 from taskflow.tui.feed import LogFollower
+from taskflow.tui.glyphs import Palette
+from taskflow.tui.messages import ClockTick, FrameDue, ThemeChanged, WorldChanged
 from taskflow.tui.screens.base import ViewScreen
 from taskflow.tui.state import Changes
 from taskflow.tui.widgets import DetailPane, LogPane, RunTreeView, TaskTree
@@ -73,10 +75,9 @@ class DashboardScreen(ViewScreen):
         return self.query_one(LogPane)
 
     def on_mount(self) -> None:
-        super().on_mount()
-        self.runs.now = self.tapp.clock
-        self.query_one(DetailPane).now = self.tapp.clock
-        self._apply_palette()
+        self.runs.now = self.session.clock
+        self.query_one(DetailPane).now = self.session.clock
+        self._apply_palette(self.session.palette)
         self.reload()
         self.tasks.focus()
 
@@ -87,20 +88,23 @@ class DashboardScreen(ViewScreen):
     # -- world → widgets ------------------------------------------------------------------
 
     def reload(self) -> None:
-        world = self.tapp.world
+        world = self.session.world
         self.tasks.load(dict(world.tasks))
         self.runs.load(world)
         if self.selection is None and self.tasks.selected_task is not None:
             self.selection = ("task", self.tasks.selected_task)
         self.show_detail()
 
-    def apply_changes(self, changes: Changes) -> None:
-        super().apply_changes(changes)
+    def on_world_changed(self, message: WorldChanged) -> None:
+        with self.app.batch_update():
+            self._apply_changes(message.changes)
+
+    def _apply_changes(self, changes: Changes) -> None:
         if changes.resync or changes.reload_tasks:
             self.reload()
             self._schedule_fetch()  # a full read drops attempts and specs: fetch them again
             return
-        world = self.tapp.world
+        world = self.session.world
         if changes.removed_tasks:
             self.tasks.load(dict(world.tasks))
         for name in changes.tasks:
@@ -115,28 +119,27 @@ class DashboardScreen(ViewScreen):
         ):
             self.show_detail()
 
-    def flush_output(self) -> None:
+    def on_frame_due(self, message: FrameDue) -> None:
         # The app's frame timer also fires while this screen is composing or being torn down.
-        for pane in self.query(LogPane):
-            pane.flush()
+        with self.app.batch_update():
+            for pane in self.query(LogPane):
+                pane.flush()
 
-    def tick(self) -> None:
-        super().tick()
+    def on_clock_tick(self, message: ClockTick) -> None:
         self.runs.tick()
         if self.selection is not None and self.selection[0] == "run":
-            run = self.tapp.world.runs.get(self.selection[1])
+            run = self.session.world.runs.get(self.selection[1])
             if run is not None and run.state in ACTIVE_STATES:
                 self.show_detail()
 
-    def theme_changed(self) -> None:
-        self._apply_palette()
-        super().theme_changed()
+    def on_theme_changed(self, message: ThemeChanged) -> None:
+        # Before ``ViewScreen``'s handler reloads the trees with the new colours.
+        self._apply_palette(message.palette)
 
-    def _apply_palette(self) -> None:
-        palette = self.tapp.palette
+    def _apply_palette(self, palette: Palette) -> None:
         self.tasks.palette = palette
         self.runs.palette = palette
-        variables = self.tapp.theme_variables
+        variables = self.app.theme_variables
         self.logs.set_theme_styles(
             stderr=Style(color=variables.get("error")),
             match=Style(color=variables.get("background"), bgcolor=variables.get("accent")),
@@ -144,16 +147,16 @@ class DashboardScreen(ViewScreen):
 
     def show_detail(self) -> None:
         pane = self.query_one(DetailPane)
-        world = self.tapp.world
+        world = self.session.world
         if self.selection is None:
             return
         kind, key = self.selection
         if kind == "task" and key in world.tasks:
-            pane.show(describe_task(world.tasks[key], world.specs.get(key), self.tapp.palette), f"Task · {key}")
+            pane.show(describe_task(world.tasks[key], world.specs.get(key), self.session.palette), f"Task · {key}")
         elif kind == "run" and key in world.runs:
             run = world.runs[key]
             pane.show(
-                describe_run(run, world.attempts.get(key, []), self.tapp.palette, self.tapp.clock()),
+                describe_run(run, world.attempts.get(key, []), self.session.palette, self.session.clock()),
                 f"Run · {run.task}",
             )
 
@@ -193,9 +196,9 @@ class DashboardScreen(ViewScreen):
             return
         kind, key = self.selection
         if kind == "task":
-            await self.tapp.task_spec(key)
+            await self.session.task_spec(key)
         else:
-            await self.tapp.load_run_tree(key)
+            await self.session.load_run_tree(key)
             if not self.query(LogPane):
                 return  # the screen went away while the daemon answered
             await self._follow_logs(key)
@@ -208,10 +211,10 @@ class DashboardScreen(ViewScreen):
         if self._follower is not None:
             await self._follower.stop()
             self._follower = None
-        world = self.tapp.world
+        world = self.session.world
         run = world.runs.get(run_id)
         self.logs.show_run(run_id, run.task if run else run_id)
-        if self.tapp.client is None:
+        if self.session.client is None:
             for stream, line in world.offline_logs.get(run_id, []):
                 self.logs.append(stream, [line])
             self.logs.flush()
@@ -220,7 +223,7 @@ class DashboardScreen(ViewScreen):
             self.logs.append("stdout", ["(a group run has no output of its own; select one of its steps)"])
             return
         self._follower = LogFollower(
-            self.tapp.socket_path or "",
+            self.session.socket_path or "",
             run_id,
             self.logs.append,
             lambda: (r := world.runs.get(run_id)) is not None and r.state in ACTIVE_STATES,
@@ -242,7 +245,7 @@ class DashboardScreen(ViewScreen):
             return sorted(self.runs.marked)
         shown = self._shown()
         if shown is not None and shown[0] == "task":
-            task = self.tapp.world.tasks.get(shown[1])
+            task = self.session.world.tasks.get(shown[1])
             return [task.last_run_id] if task is not None and task.last_run_id else []
         return [shown[1]] if shown is not None else []
 
@@ -251,23 +254,23 @@ class DashboardScreen(ViewScreen):
             return sorted(self.tasks.marked)
         shown = self._shown()
         if shown is not None and shown[0] == "run":
-            run = self.tapp.world.runs.get(shown[1])
+            run = self.session.world.runs.get(shown[1])
             return [run.task] if run is not None else []
         return [shown[1]] if shown is not None else []
 
     # -- actions --------------------------------------------------------------------------
 
     def action_rerun(self) -> None:
-        self.tapp.operations.rerun(self._run_targets())
+        self.actions.rerun(self._run_targets())
 
     def action_rerun_failed(self) -> None:
-        self.tapp.operations.rerun(self._run_targets(), failed_only=True)
+        self.actions.rerun(self._run_targets(), failed_only=True)
 
     def action_cancel(self) -> None:
-        self.tapp.operations.cancel(self._run_targets())
+        self.actions.cancel(self._run_targets())
 
     def action_toggle_enabled(self) -> None:
-        self.tapp.operations.toggle(self._task_targets())
+        self.actions.toggle(self._task_targets())
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "trigger":  # enter means something only on the two trees
@@ -287,7 +290,7 @@ class DashboardScreen(ViewScreen):
             return
         name = self.tasks.selected_task
         if name is not None:
-            self.tapp.operations.trigger(name)
+            self.actions.trigger(name)
 
     def action_mark(self) -> None:
         tree = self.runs if self.focused is self.runs else self.tasks
@@ -303,7 +306,7 @@ class DashboardScreen(ViewScreen):
             self.runs.focus()
             return
         if self.selection is not None and self.selection[0] == "task":
-            task = self.tapp.world.tasks.get(self.selection[1])
+            task = self.session.world.tasks.get(self.selection[1])
             if task is not None and task.last_run_id:
                 self.run_worker(self._follow_logs(task.last_run_id))
         self.maximize(self.logs, container=False)
@@ -317,8 +320,8 @@ class DashboardScreen(ViewScreen):
     def _filter_changed(self, event: Input.Changed) -> None:
         self.tasks.filter_text = event.value
         self.runs.filter_text = event.value
-        self.tasks.load(dict(self.tapp.world.tasks))
-        self.runs.load(self.tapp.world)
+        self.tasks.load(dict(self.session.world.tasks))
+        self.runs.load(self.session.world)
 
     @on(Input.Submitted, "#filter")
     def _filter_done(self, event: Input.Submitted) -> None:

@@ -7,19 +7,19 @@ colour. Sizes are capped in percent so every dialog still fits an 80x24 terminal
 
 from __future__ import annotations
 
-from typing import TypeVar
+from typing import TypeVar, cast
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Static
 
-from taskflow.tui.widgets.key_footer import KeyFooter
+from taskflow.tui.screens.modal import OwnKeysModal
+from taskflow.tui.session import Session
 
 ResultType = TypeVar("ResultType")
 
 
-class DialogScreen(ModalScreen[ResultType]):
+class DialogScreen(OwnKeysModal[ResultType]):
     """Base of the modal dialogs: ``compose_dialog`` yields one ``Vertical`` box, buttons in
     a ``Horizontal``; under it a footer with the dialog's own keys (while a dialog is open
     the view's keys and ``q`` do nothing, so they are not shown)."""
@@ -36,7 +36,7 @@ class DialogScreen(ModalScreen[ResultType]):
 
     def compose(self) -> ComposeResult:
         yield from self.compose_dialog()
-        yield KeyFooter(own_keys_only=True)
+        yield self.own_keys_footer()
 
     def compose_dialog(self) -> ComposeResult:
         raise NotImplementedError
@@ -44,7 +44,7 @@ class DialogScreen(ModalScreen[ResultType]):
     def on_mount(self) -> None:
         # A blinking cursor is a ticking timer: an app without live timers (tests,
         # screenshots) keeps the cursor steady so its frames are deterministic.
-        if not getattr(self.app, "live_clock", True):
+        if not cast("Session", self.app).live_clock:
             for field in self.query(Input):
                 field.cursor_blink = False
 

@@ -7,16 +7,15 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.screen import ModalScreen, Screen
+from textual.screen import Screen
 from textual.widgets import Static
 
-from taskflow.tui.widgets.key_footer import KeyFooter
+from taskflow.tui.bindings import MUTATING_ACTIONS
+from taskflow.tui.screens.modal import OwnKeysModal
 
 
 def bindings_table(screen: Screen, can_mutate: bool) -> Table:
     """Key, action and binding id of every active binding, mutating ones marked for viewers."""
-    from taskflow.tui.bindings import MUTATING_ACTIONS
-
     table = Table(box=None, padding=(0, 2), header_style="bold", expand=True)
     table.add_column(Text("key"), no_wrap=True)
     table.add_column(Text("does"))
@@ -38,7 +37,7 @@ def bindings_table(screen: Screen, can_mutate: bool) -> Table:
     return table
 
 
-class HelpScreen(ModalScreen[None]):
+class HelpScreen(OwnKeysModal[None]):
     """Every key that works right now, with its id for remapping."""
 
     DEFAULT_CSS = """
@@ -59,7 +58,7 @@ class HelpScreen(ModalScreen[None]):
         with VerticalScroll() as scroll:
             scroll.border_title = Text(self.title_text)
             yield Static(self.table)
-        yield KeyFooter(own_keys_only=True)
+        yield self.own_keys_footer()
 
     def action_close(self) -> None:
         self.dismiss(None)

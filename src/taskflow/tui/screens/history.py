@@ -16,8 +16,8 @@ from taskflow.model import Run, RunState
 from taskflow.protocol import ListRuns
 from taskflow.tui.bindings import HISTORY_BINDINGS
 from taskflow.tui.glyphs import Palette, since, state_text, table_time
+from taskflow.tui.messages import ThemeChanged, WorldChanged
 from taskflow.tui.screens.base import TableViewScreen
-from taskflow.tui.state import Changes
 from taskflow.tui.widgets.diff_table import DiffTable
 
 COLUMNS = ["", "state", "task", "run", "trigger", "created", "duration", "tries", "by"]
@@ -63,7 +63,6 @@ class HistoryScreen(TableViewScreen):
         yield DiffTable(self._columns(), id="history")
         yield from self.compose_chrome_bottom()
 
-
     def _narrow(self) -> bool:
         return self.app.size.width < NARROW_WIDTH
 
@@ -76,7 +75,7 @@ class HistoryScreen(TableViewScreen):
             self.reload()
 
     def _cells(self, run: Run, palette: Palette) -> tuple[Text, ...]:
-        now = self.tapp.clock()
+        now = self.session.clock()
         mark = Text("▌" if run.id in self.marked else " ", style=palette.style("marked"))
         state = state_text(run.state, palette)
         if run.error_type is not None:
@@ -97,10 +96,10 @@ class HistoryScreen(TableViewScreen):
         return tuple(cells[name] for name in columns)
 
     def _rows(self) -> list[tuple[str, tuple[Text, ...]]]:
-        palette = self.tapp.palette
+        palette = self.session.palette
         return [
             (run.id, self._cells(run, palette))
-            for run in self.tapp.world.roots()
+            for run in self.session.world.roots()
             if matches(run, self.state_filter, self.text_filter)
         ]
 
@@ -113,13 +112,12 @@ class HistoryScreen(TableViewScreen):
         self.table.border_title = Text(title)
         self.table.border_subtitle = Text(f"{self.table.row_count} runs" + (f" · {len(self.marked)} marked" if self.marked else ""))
 
-    def apply_changes(self, changes: Changes) -> None:
-        super().apply_changes(changes)
-        if changes.runs or changes.resync:
+    def on_world_changed(self, message: WorldChanged) -> None:
+        if message.changes.runs or message.changes.resync:
             self.reload()
 
-    def theme_changed(self) -> None:
-        super().theme_changed()
+    def on_theme_changed(self, message: ThemeChanged) -> None:
+        # Every cell is coloured: redraw them all (``ViewScreen``'s handler then reloads).
         if self.is_mounted and self.table.columns:
             self.table.rebuild(self._rows())
 
@@ -132,13 +130,13 @@ class HistoryScreen(TableViewScreen):
         return [key] if key else []
 
     def action_rerun(self) -> None:
-        self.tapp.operations.rerun(self._targets())
+        self.actions.rerun(self._targets())
 
     def action_rerun_failed(self) -> None:
-        self.tapp.operations.rerun(self._targets(), failed_only=True)
+        self.actions.rerun(self._targets(), failed_only=True)
 
     def action_cancel(self) -> None:
-        self.tapp.operations.cancel(self._targets())
+        self.actions.cancel(self._targets())
 
     def action_mark(self) -> None:
         key = self.table.selected_key
@@ -153,13 +151,13 @@ class HistoryScreen(TableViewScreen):
         self.state_filter = STATE_CYCLE[(index + 1) % len(STATE_CYCLE)]
         self.table.rebuild(self._rows())
         self.reload()
-        if self.tapp.client is not None:
+        if self.session.client is not None:
             self.run_worker(self._fetch_older(), exclusive=True, group="history")
 
     async def _fetch_older(self) -> None:
-        runs = await self.tapp.request(ListRuns(state=self.state_filter, limit=200, roots_only=True))
+        runs = await self.session.request(ListRuns(state=self.state_filter, limit=200, roots_only=True))
         if runs:
-            self.tapp.world.add_runs(runs)
+            self.session.world.add_runs(runs)
             self.table.rebuild(self._rows())
             self.reload()
 

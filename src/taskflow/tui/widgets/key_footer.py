@@ -11,8 +11,8 @@ it does nothing). A dialog's footer shows the dialog's own keys only: the view's
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import NamedTuple
+from collections.abc import Callable, Iterable, Iterator
+from typing import NamedTuple, cast
 
 from rich.cells import cell_len
 from textual.app import ComposeResult
@@ -22,6 +22,7 @@ from textual.widgets import Footer
 from textual.widgets._footer import FooterKey  # Footer's own item widget (not re-exported)
 
 from taskflow.tui.bindings import MUTATING_ACTIONS
+from taskflow.tui.session import Session
 
 HELP_ID = "taskflow.help"
 
@@ -79,24 +80,20 @@ def fit(items: list[FooterItem], width: int) -> tuple[list[FooterItem], bool]:
 
 
 class KeyFooter(Footer):
-    """``own_keys_only``: list only the bindings of the screen itself (dialogs, help)."""
+    """``own_keys``: list only these bindings, a modal screen's own (dialogs, help), instead
+    of every binding active on the screen."""
 
-    def __init__(self, *, own_keys_only: bool = False, id: str | None = None) -> None:
+    def __init__(self, *, own_keys: Callable[[], Iterable[Binding]] | None = None, id: str | None = None) -> None:
         super().__init__(id=id, show_command_palette=False)
-        self.own_keys_only = own_keys_only
+        self.own_keys = own_keys
         self._width = 0
 
     def _items(self) -> Iterator[FooterItem]:
         app = self.app
-        world = getattr(app, "world", None)
-        viewer = world is not None and not world.can_mutate
-        if self.own_keys_only:
-            entries: list[tuple[Binding, bool]] = [
-                (binding, True)
-                for node, bindings in self.screen._binding_chain
-                if node is self.screen
-                for _key, binding in bindings
-            ]
+        viewer = not cast("Session", app).world.can_mutate
+        own_keys_only = self.own_keys is not None
+        if self.own_keys is not None:
+            entries: list[tuple[Binding, bool]] = [(own, True) for own in self.own_keys()]
         else:
             entries = [(b.binding, b.enabled) for b in self.screen.active_bindings.values()]
         grouped: dict[str, list[tuple[Binding, bool]]] = {}
@@ -105,12 +102,12 @@ class KeyFooter(Footer):
                 continue
             if viewer and binding.action.split("(")[0] in MUTATING_ACTIONS:
                 continue  # not for viewers: left out rather than shown and refused
-            group = (binding.id or binding.action) if self.own_keys_only else binding.action
-            grouped.setdefault(group, []).append((binding, enabled))
+            group_key = (binding.id or binding.action) if own_keys_only else binding.action
+            grouped.setdefault(group_key, []).append((binding, enabled))
         for group in grouped.values():
             binding, enabled = group[0]
             displays: list[str] = []
-            if self.own_keys_only:  # a dialog's few keys: show every key of a binding
+            if own_keys_only:  # a dialog's few keys: show every key of a binding
                 for other, _ in group:
                     display = app.get_key_display(other)
                     if display not in displays:

@@ -1,10 +1,11 @@
 """The log pane: a run's stdout and stderr, buffered and flushed in batches.
 
-Lines arrive in bursts (10,000 a second from a chatty task). They go into a buffer, and the
-app's frame timer writes them with one ``Log.write_lines`` call at ~12 Hz — about 50× cheaper
-than a write per line — in the same ``batch_update`` as the run events, so one frame is
-painted per tick, not one per source. The pane keeps its own copy of every line (stream + text) so stream
-filtering, wrapping and search re-render from data instead of scraping the widget.
+Lines arrive in bursts (10,000 a second from a chatty task). They go into a buffer, and on
+each of the app's frames (``FrameDue``, ~12 Hz) the screen writes them with one
+``Log.write_lines`` call — about 50× cheaper than a write per line — right after the frame's
+run events, so one frame is painted per tick, not one per source. The pane keeps its own
+copy of every line (stream + text) so stream filtering, wrapping and search re-render from
+data instead of scraping the widget.
 Lines are plain text: ``Log`` never parses markup, so a task printing ``[bold]`` shows it.
 """
 
@@ -76,6 +77,7 @@ class LogPane(Vertical, can_focus=False):
         self.wrap = False
         self.search_text = ""
         self.run_id: str | None = None
+        self._title_name = ""
         self.highlighter = OutputHighlighter()
         self.output = OutputLog(highlight=True, max_lines=MAX_LINES, id="output")
         self.output.highlighter = self.highlighter
@@ -106,7 +108,7 @@ class LogPane(Vertical, can_focus=False):
         self.pending.extend(code + line for line in lines)
 
     def flush(self) -> None:
-        """Write queued lines in one batch (timer-driven)."""
+        """Write queued lines in one batch (once per frame)."""
         if not self.pending:
             return
         batch, self.pending = self.pending, []
@@ -248,7 +250,7 @@ class LogPane(Vertical, can_focus=False):
         return False
 
     def _update_title(self) -> None:
-        name = getattr(self, "_title_name", "") or (self.run_id or "no run selected")
+        name = self._title_name or self.run_id or "no run selected"
         flags = [self.stream, "follow" if self.follow else "paused"]
         if self.wrap:
             flags.append("wrap")

@@ -38,7 +38,8 @@ class NavigableTree(Tree[T], Generic[T], inherit_bindings=False):
 
     def move_cursor(self, node: TreeNode[T] | None, animate: bool = False) -> None:
         """Move the cursor onto ``node`` as the tree is now, not as it was last drawn."""
-        self._tree_lines  # noqa: B018 - lays the lines out again if nodes changed since
+        if self._tree_lines_cached is None:  # nodes changed since the last layout
+            self._build()  # what Textual would do lazily, on idle or at the next render
         super().move_cursor(node, animate)
 
     def action_collapse_or_parent(self) -> None:

@@ -12,13 +12,12 @@ from datetime import UTC, datetime
 
 from rich.text import Text
 from textual.widgets import Tree
-
-from taskflow.tui.widgets.nav_tree import NavigableTree
 from textual.widgets.tree import TreeNode
 
 from taskflow.model import Run, RunState
 from taskflow.tui.glyphs import STATE_GLYPHS, Palette, since
 from taskflow.tui.state import WorldState
+from taskflow.tui.widgets.nav_tree import NavigableTree
 
 RunNode = TreeNode[str]
 _TICKING = frozenset({RunState.RUNNING, RunState.RETRYING})

@@ -10,12 +10,11 @@ from datetime import datetime
 
 from rich.text import Text
 from textual.widgets import Tree
-
-from taskflow.tui.widgets.nav_tree import NavigableTree
 from textual.widgets.tree import TreeNode
 
 from taskflow.protocol import TaskInfo
 from taskflow.tui.glyphs import STATE_GLYPHS, Palette
+from taskflow.tui.widgets.nav_tree import NavigableTree
 
 TaskNode = TreeNode[str]
 

@@ -194,9 +194,11 @@ class Scheduler:
                 node.active = True
                 if node.open_children == 0:
                     self._finish_group(node)
-            elif run.state == RunState.PENDING and node.waiting_on == 0:
-                if node.parent is None or node.parent.active:
-                    self._work.append((True, node))
+            elif (
+                run.state == RunState.PENDING and node.waiting_on == 0
+                and (node.parent is None or node.parent.active)
+            ):
+                self._work.append((True, node))
         return self._flush()
 
     def take(self, now: float) -> tuple[list[SchedRun], list[Transition]]:
@@ -343,9 +345,11 @@ class Scheduler:
                 dependent.any_bad = True
                 if required and dependent.upstream_bad is None:
                     dependent.upstream_bad = run.task
-            if dependent.waiting_on == 0 and dependent.run.state == RunState.PENDING:
-                if dependent.parent is None or dependent.parent.active:
-                    self._work.append((True, dependent))
+            if (
+                dependent.waiting_on == 0 and dependent.run.state == RunState.PENDING
+                and (dependent.parent is None or dependent.parent.active)
+            ):
+                self._work.append((True, dependent))
         parent = node.parent
         if parent is None or parent.run.state.terminal:
             return
@@ -399,11 +403,19 @@ class Scheduler:
         else:
             self._settle(group, RunState.FAILED, message=group.spoiled_by)
 
-    def _settle(self, node: _Node, state: RunState, **details: object) -> None:
+    def _settle(
+        self,
+        node: _Node,
+        state: RunState,
+        *,
+        skip_reason: SkipReason | None = None,
+        error_type: ErrorType | None = None,
+        message: str | None = None,
+    ) -> None:
         """Make ``node`` terminal and queue the cascade."""
-        self._emit(node, state, **details)  # type: ignore[arg-type]
+        self._emit(node, state, skip_reason=skip_reason, error_type=error_type, message=message)
         if state == RunState.SKIPPED:
-            node.skip_reason = node.run.skip_reason = details.get("skip_reason")  # type: ignore[assignment]
+            node.skip_reason = node.run.skip_reason = skip_reason
         self._work.append((False, node))
 
     # -- slots, lanes and gates ----------------------------------------------------------------
@@ -508,9 +520,17 @@ class Scheduler:
 
     # -- state bookkeeping ---------------------------------------------------------------------
 
-    def _emit(self, node: _Node, state: RunState, **details: object) -> None:
+    def _emit(
+        self,
+        node: _Node,
+        state: RunState,
+        *,
+        skip_reason: SkipReason | None = None,
+        error_type: ErrorType | None = None,
+        message: str | None = None,
+    ) -> None:
         self._set_state(node, state)
-        self._out.append(Transition(node.run.id, state, **details))  # type: ignore[arg-type]
+        self._out.append(Transition(node.run.id, state, skip_reason, error_type, message))
 
     def _set_state(self, node: _Node, state: RunState) -> None:
         old = node.run.state

@@ -1,6 +1,6 @@
 """What the keys do to the daemon: rerun, cancel, toggle, trigger, trip and reset.
 
-Each operation checks the role first (a viewer gets one sentence, not a round trip that
+Each action checks the role first (a viewer gets one sentence, not a round trip that
 fails), asks for confirmation where the action is dangerous (the default answer is No) or
 for a reason where one is recorded (disabling), and reports the daemon's answer as one
 notification. Bulk forms act on every marked item.
@@ -8,7 +8,9 @@ notification. Bulk forms act on every marked item.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
+
+from textual.app import App
 
 from taskflow.protocol import (
     Cancel,
@@ -23,9 +25,7 @@ from taskflow.tui.bindings import viewer_reason
 from taskflow.tui.screens.confirm import ConfirmScreen
 from taskflow.tui.screens.disable import DisableScreen
 from taskflow.tui.screens.params import ParamsScreen
-
-if TYPE_CHECKING:
-    from taskflow.tui.app import TaskflowApp
+from taskflow.tui.session import Session
 
 
 def _plural(count: int, noun: str) -> str:
@@ -36,24 +36,29 @@ def _names(names: list[str]) -> str:
     return ", ".join(names[:3]) + (" …" if len(names) > 3 else "")
 
 
-class Operations:
-    """Mutations issued from any screen, sharing confirmation and error reporting."""
+class DaemonActions:
+    """Mutations issued from any screen, sharing confirmation and error reporting.
 
-    def __init__(self, app: TaskflowApp) -> None:
-        self.app = app
+    ``session`` is what they read and send through; ``ui`` is the app where their dialogs
+    open, their notifications show and their requests run as workers.
+    """
+
+    def __init__(self, session: Session, ui: App[Any]) -> None:
+        self.session = session
+        self.ui = ui
 
     def _allowed(self) -> bool:
-        if self.app.world.can_mutate:
+        if self.session.world.can_mutate:
             return True
-        self.app.notify(viewer_reason(), severity="warning")
+        self.ui.notify(viewer_reason(), severity="warning")
         return False
 
     def _confirm_then(self, question: str, detail: str, work: Any) -> None:
         def answered(yes: bool | None) -> None:
             if yes:
-                self.app.run_worker(work(), group="operations")
+                self.ui.run_worker(work(), group="daemon-actions")
 
-        self.app.push_screen(ConfirmScreen(question, detail), answered)
+        self.ui.push_screen(ConfirmScreen(question, detail), answered)
 
     # -- runs -----------------------------------------------------------------------------
 
@@ -64,35 +69,35 @@ class Operations:
         async def work() -> None:
             started = []
             for run_id in run_ids:
-                ref = await self.app.request(Rerun(run_id=run_id, failed_only=failed_only))
+                ref = await self.session.request(Rerun(run_id=run_id, failed_only=failed_only))
                 if ref is not None:
                     started.append(ref.id)
             if started:
                 what = "failed parts of " if failed_only else ""
-                self.app.notify(f"Rerunning {what}{_plural(len(started), 'run')}: {', '.join(i[-6:].lower() for i in started)}.")
+                self.ui.notify(f"Rerunning {what}{_plural(len(started), 'run')}: {', '.join(i[-6:].lower() for i in started)}.")
 
         if len(run_ids) > 1:
             self._confirm_then(f"Rerun {_plural(len(run_ids), 'run')}?", "", work)
         else:
-            self.app.run_worker(work(), group="operations")
+            self.ui.run_worker(work(), group="daemon-actions")
 
     def cancel(self, run_ids: list[str]) -> None:
         if not self._allowed() or not run_ids:
             return
-        world = self.app.world
+        world = self.session.world
         active = [i for i in run_ids if i in world.runs and not world.runs[i].state.terminal]
         if not active:
-            self.app.notify("Nothing to cancel: the selected runs have already finished.", severity="warning")
+            self.ui.notify("Nothing to cancel: the selected runs have already finished.", severity="warning")
             return
         names = ", ".join(world.runs[i].task for i in active[:3]) + (" …" if len(active) > 3 else "")
 
         async def work() -> None:
             done = 0
             for run_id in active:
-                if await self.app.request(Cancel(run_id=run_id)) is not None:
+                if await self.session.request(Cancel(run_id=run_id)) is not None:
                     done += 1
             if done:
-                self.app.notify(f"Cancelled {_plural(done, 'run')}.")
+                self.ui.notify(f"Cancelled {_plural(done, 'run')}.")
 
         self._confirm_then(f"Cancel {_plural(len(active), 'run')}?", f"{names} — the whole tree stops.", work)
 
@@ -102,7 +107,7 @@ class Operations:
         """Flip each task: disabling asks why first (esc sends nothing); enabling does not ask."""
         if not self._allowed() or not names:
             return
-        tasks = [self.app.world.tasks[n] for n in names if n in self.app.world.tasks]
+        tasks = [self.session.world.tasks[n] for n in names if n in self.session.world.tasks]
         to_disable = [t.name for t in tasks if t.enabled]
         to_enable = [t.name for t in tasks if not t.enabled]
 
@@ -111,23 +116,23 @@ class Operations:
             enabled: list[str] = []
             for task in tasks:
                 request = DisableTask(name=task.name, reason=reason) if task.enabled else EnableTask(name=task.name)
-                info = await self.app.request(request)
+                info = await self.session.request(request)
                 if info is not None:
-                    self.app.apply_task(info)
+                    self.session.apply_task(info)
                     (disabled if task.enabled else enabled).append(task.name)
             done = [f"Disabled {_names(disabled)} ({reason})"] if disabled else []
             done += [f"Enabled {_names(enabled)}"] if enabled else []
             if done:
                 # The reason is the operator's own text: shown as typed, never as markup.
-                self.app.notify("; ".join(done) + ".", markup=False)
+                self.ui.notify("; ".join(done) + ".", markup=False)
 
         if not to_disable:
-            self.app.run_worker(work(""), group="operations")
+            self.ui.run_worker(work(""), group="daemon-actions")
             return
 
         def answered(reason: str | None) -> None:
             if reason is not None:
-                self.app.run_worker(work(reason), group="operations")
+                self.ui.run_worker(work(reason), group="daemon-actions")
 
         if len(to_disable) == 1:
             question, detail = f"Disable {to_disable[0]}?", ""
@@ -136,39 +141,39 @@ class Operations:
         if to_enable:
             detail += f" Also enables {_names(to_enable)}."
         detail += " Disabled tasks cannot run or fire on schedule."
-        self.app.push_screen(DisableScreen(question, detail.strip()), answered)
+        self.ui.push_screen(DisableScreen(question, detail.strip()), answered)
 
     def trigger(self, name: str) -> None:
         """Start a run of ``name``: first "Run NAME?" (default No) unless the config's
         ``confirm_run = false`` turned that off, then its params when its spec has any."""
         if not self._allowed():
             return
-        info = self.app.world.tasks.get(name)
+        info = self.session.world.tasks.get(name)
         if info is not None and not info.enabled:
-            self.app.notify(f"{name} is disabled ({info.disabled_reason or 'by hand'}); enable it first.", severity="warning")
+            self.ui.notify(f"{name} is disabled ({info.disabled_reason or 'by hand'}); enable it first.", severity="warning")
             return
 
         async def start(params: dict[str, Any]) -> None:
-            ref = await self.app.request(TriggerTask(task=name, params=params))
+            ref = await self.session.request(TriggerTask(task=name, params=params))
             if ref is not None:
-                self.app.notify(f"Started {name} as run {ref.id[-6:].lower()}.")
+                self.ui.notify(f"Started {name} as run {ref.id[-6:].lower()}.")
 
         async def work() -> None:
-            spec = await self.app.task_spec(name)
+            spec = await self.session.task_spec(name)
             if spec is not None and spec.params:
                 def chosen(params: dict[str, Any] | None) -> None:
                     if params is not None:
-                        self.app.run_worker(start(params), group="operations")
+                        self.ui.run_worker(start(params), group="daemon-actions")
 
-                self.app.push_screen(ParamsScreen(name, dict(spec.params)), chosen)
+                self.ui.push_screen(ParamsScreen(name, dict(spec.params)), chosen)
             else:
                 await start({})
 
-        if self.app.confirm_run:
+        if self.session.confirm_run:
             detail = "Starts a manual run now (confirm_run = false in the config skips this question)."
             self._confirm_then(f"Run {name}?", detail, work)
         else:
-            self.app.run_worker(work(), group="operations")
+            self.ui.run_worker(work(), group="daemon-actions")
 
     # -- breakers -------------------------------------------------------------------------
 
@@ -177,10 +182,10 @@ class Operations:
             return
 
         async def work() -> None:
-            state = await self.app.request(TripBreaker(service=service))
+            state = await self.session.request(TripBreaker(service=service))
             if state is not None:
-                self.app.apply_breaker(state)
-                self.app.notify(f"Tripped the {service} breaker: its tasks wait until it is reset.")
+                self.session.apply_breaker(state)
+                self.ui.notify(f"Tripped the {service} breaker: its tasks wait until it is reset.")
 
         self._confirm_then(f"Trip the {service} breaker?", "Runs using this service will be blocked.", work)
 
@@ -189,10 +194,10 @@ class Operations:
             return
 
         async def work() -> None:
-            state = await self.app.request(ResetBreaker(service=service))
+            state = await self.session.request(ResetBreaker(service=service))
             if state is not None:
-                self.app.apply_breaker(state)
-                self.app.notify(f"Reset the {service} breaker.")
+                self.session.apply_breaker(state)
+                self.ui.notify(f"Reset the {service} breaker.")
 
         self._confirm_then(f"Reset the {service} breaker?", "Blocked runs will be let through.", work)
 

@@ -79,9 +79,9 @@ def wrapper_script(
     """The shell text run by ``sh -c``; a list command comes after it as ``"$@"``.
 
     ``piped``: stdout and stderr are already the attempt's pipes to the output keeper (see
-    ``taskflow.engine.keeper``). Otherwise the wrapper opens the attempt's ``stdout``/``stderr``
+    ``taskflow.engine.process.keeper``). Otherwise the wrapper opens the attempt's ``stdout``/``stderr``
     files itself (the daemon only hands it /dev/null), after exec, off the daemon's spawn path.
-    With a ``cgroup`` it first moves itself into it (see ``taskflow.engine.cgroups``). The
+    With a ``cgroup`` it first moves itself into it (see ``taskflow.engine.process.cgroups``). The
     status path lives in a variable a task is unlikely to touch; the command string is
     single-quoted so a syntax error in it surfaces at ``eval`` time, after the trap is set.
     """

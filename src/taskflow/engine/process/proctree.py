@@ -18,7 +18,7 @@ _TICK = float(os.sysconf("SC_CLK_TCK"))
 class TreeSample:
     """One look at a process tree."""
 
-    __slots__ = ("rss", "cpu", "pids")
+    __slots__ = ("cpu", "pids", "rss")
 
     def __init__(self) -> None:
         self.rss = 0  # bytes, summed over live processes

@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 
-from taskflow.engine.ratelimit import TokenBucket
+from taskflow.engine.decision.ratelimit import TokenBucket
 from taskflow.model import BreakerSettings, BreakerState, BreakerStatus, RateLimit, ServiceSpec
 
 

@@ -1,4 +1,4 @@
-"""Result shapes made for clients: what ``status``, ``ls`` and ``logs`` show.
+"""Views of tasks, runs and their output, made for clients: what ``ls`` and ``logs`` show.
 
 The model types (``Run``, ``RunTree``, ``TaskSpec``...) travel as they are; these views add
 what only the daemon knows (next fire time, orphaned, live counters) or cut a large thing

@@ -16,16 +16,14 @@ import resource
 import signal
 import time
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import Protocol
 
-from taskflow.engine.cgroups import members, populated, signal_members
-from taskflow.engine.outcome import AttemptOutcome, Ending, classify, read_python_result
-from taskflow.engine.output import CONTROL_FILE, RESULT_FILE, STATUS_FILE, STREAMS, StreamCap
-from taskflow.engine.proctree import group_alive, sample_pids, sample_tree
-from taskflow.engine.wrapper import read_status
-
-if TYPE_CHECKING:
-    from taskflow.engine.executor import ProcessExecutor
+from taskflow.engine.executor import AttemptOutcome, ProgressCallback, ResourceUsage
+from taskflow.engine.process.cgroups import members, populated, signal_members
+from taskflow.engine.process.outcome import Ending, classify, read_python_result
+from taskflow.engine.process.output import CONTROL_FILE, RESULT_FILE, STATUS_FILE, STREAMS, StreamCap
+from taskflow.engine.process.proctree import group_alive, sample_pids, sample_tree
+from taskflow.engine.process.wrapper import read_status
 
 KILL_WAIT = 5.0  # seconds after SIGKILL before an unkillable tree is given up on
 DRAIN_WAIT = 0.5  # seconds an ended attempt waits for the keeper to write its last output
@@ -43,12 +41,31 @@ def _own_maxrss(child_maxrss_kib: int) -> int | None:
     return child_maxrss_kib * 1024
 
 
+class AttemptHost(Protocol):
+    """What an attempt needs from the executor that started it."""
+
+    @property
+    def stop_grace(self) -> float: ...
+    @property
+    def output_cap(self) -> int: ...
+    @property
+    def on_progress(self) -> ProgressCallback | None: ...
+
+    def forget(self, handle: RunningAttempt) -> None:
+        """Stop sampling ``handle``: it ended or was detached."""
+        ...
+
+    def release_cgroup(self, path: str) -> None:
+        """Remove an ended attempt's cgroup (now or once its leftovers are gone)."""
+        ...
+
+
 class RunningAttempt:
     """A started (or adopted) attempt. ``wait()`` gives its outcome, None if detached."""
 
     def __init__(
         self,
-        executor: ProcessExecutor,
+        host: AttemptHost,
         *,
         run_id: str,
         output_dir: str,
@@ -64,12 +81,12 @@ class RunningAttempt:
         self.output_dir = output_dir
         self.started_at = started_at
         self.run_id = run_id
-        self._executor = executor
+        self._host = host
         self._loop = asyncio.get_running_loop()
         self._future: asyncio.Future[AttemptOutcome | None] = self._loop.create_future()
         self._python = python
         self._ending = Ending(memory_limit=memory_limit, cpu_limit=cpu_limit)
-        self._caps = [StreamCap(os.path.join(output_dir, s), executor.output_cap) for s in STREAMS]
+        self._caps = [StreamCap(os.path.join(output_dir, s), host.output_cap) for s in STREAMS]
         self._pidfd: int | None = None
         self._timers: list[asyncio.TimerHandle] = []
         self._kill_timer: asyncio.TimerHandle | None = None
@@ -102,17 +119,22 @@ class RunningAttempt:
         self._ending.cancelled = True
         self._terminate()
 
+    def usage(self) -> ResourceUsage:
+        """Peak resident memory and CPU seconds of the attempt's tree so far."""
+        return ResourceUsage(self._ending.peak_rss, self._ending.cpu_seconds)
+
     def detach(self) -> None:
         """Stop watching and leave the process running (daemon stopping with on_stop=detach)."""
         if self._future.done():
             return
         self._stop_watching()
-        self._executor._forget(self)
+        self._host.forget(self)
         self._future.set_result(None)
 
     # ------------------------------------------------------------------ executor side
 
-    def _watch(self, timeout: float | None, elapsed: float = 0.0) -> None:
+    def watch(self, timeout: float | None, elapsed: float = 0.0) -> None:
+        """Start watching the wrapper's exit; expire the attempt ``timeout`` seconds after it began."""
         assert self.pid is not None
         try:
             self._pidfd = os.pidfd_open(self.pid)
@@ -123,7 +145,8 @@ class RunningAttempt:
         if timeout is not None:
             self._timers.append(self._loop.call_later(max(timeout - elapsed, 0.0), self._expire, timeout))
 
-    def _fail_to_start(self, error: str) -> None:
+    def fail_to_start(self, error: str) -> None:
+        """Settle an attempt whose process could not be started."""
         self._ending.spawn_error = error
         self._settle()
 
@@ -137,7 +160,7 @@ class RunningAttempt:
             return
         self._terminating = True
         self._signal_group(signal.SIGTERM)
-        self._kill_timer = self._loop.call_later(self._executor.stop_grace, self._kill_hard)
+        self._kill_timer = self._loop.call_later(self._host.stop_grace, self._kill_hard)
 
     def _kill_hard(self) -> None:
         if self._future.done():
@@ -194,7 +217,7 @@ class RunningAttempt:
         if cpu is not None:
             e.cpu_seconds = cpu if e.cpu_seconds is None else max(e.cpu_seconds, cpu)
 
-    def _sample(self) -> None:
+    def sample(self) -> None:
         """Called by the executor's sampler: usage, memory limit, output cap, progress."""
         if self._future.done():
             return
@@ -223,7 +246,7 @@ class RunningAttempt:
             self._read_progress()
 
     def _read_progress(self) -> None:
-        callback = self._executor.on_progress
+        callback = self._host.on_progress
         if callback is None:
             return
         path = os.path.join(self.output_dir, CONTROL_FILE)
@@ -274,9 +297,9 @@ class RunningAttempt:
         if self._drain_timer is not None:
             self._drain_timer.cancel()
         self._stop_watching()
-        self._executor._forget(self)
+        self._host.forget(self)
         if self.cgroup is not None:
-            self._executor._release_cgroup(self.cgroup)
+            self._host.release_cgroup(self.cgroup)
         size = cut = 0
         for cap in self._caps:
             try:

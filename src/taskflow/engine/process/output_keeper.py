@@ -1,4 +1,4 @@
-"""The daemon's side of the output keeper (see ``taskflow.engine.keeper``).
+"""The daemon's side of the output keeper (see ``taskflow.engine.process.keeper``).
 
 ``OutputKeeper.attach(folder, cap)`` makes an attempt's two pipes, hands their read ends to
 the keeper process and returns the write ends for the spawn; ``drained(folder)`` resolves
@@ -78,7 +78,7 @@ class OutputKeeper:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         try:
             self._proc = subprocess.Popen(
-                [self.python, "-m", "taskflow.engine.keeper", str(theirs.fileno())],
+                [self.python, "-m", "taskflow.engine.process.keeper", str(theirs.fileno())],
                 pass_fds=(theirs.fileno(),),
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,

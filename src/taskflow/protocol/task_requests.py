@@ -1,21 +1,23 @@
-"""Requests a client may send, one Struct each, and the result type each one answers with.
+"""Requests about tasks, runs, their output, breakers and the audit log, and the table of
+every request a client may send.
 
 A request class names its result type as its generic parameter (``ListRuns`` is a
 ``Request[list[Run]]``), so ``client.call(ListRuns())`` is typed ``list[Run]`` and both sides
 encode and decode the ``Ok`` payload as that type — never as a loose dict. The base and the
-result decoders live in ``request``; the requests about the daemon and the connection
-itself (``Status``, ``Health``, ``Reload``, ``Subscribe``...) in ``daemon_requests``, so the lightest CLI calls need not load this
-module and the model types it names.
+result decoders live in ``request_base``; the requests about the daemon and the connection
+itself (``Status``, ``Health``, ``Reload``, ``Subscribe``...) in ``daemon_requests``, so the
+lightest CLI calls need not load this module and the model types it names. They are
+re-exported here, with the table (``AnyRequest``, ``REQUEST_TYPES``...) that covers both.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, get_args
 
 from taskflow.model import AuditEntry, BreakerState, Run, RunState, RunTree, TaskSpec
 from taskflow.protocol.daemon_requests import Health, Reload, Status, Subscribe, Unsubscribe
-from taskflow.protocol.request import Request, response_type, result_decoder
-from taskflow.protocol.views import LogChunk, LogStream, RunRef, TaskInfo
+from taskflow.protocol.request_base import Request, response_type, result_decoder
+from taskflow.protocol.task_views import LogChunk, LogStream, RunRef, TaskInfo
 
 __all__ = [
     "MUTATING_REQUESTS",
@@ -171,7 +173,7 @@ AnyRequest = (
     | Subscribe
     | Unsubscribe
 )
-REQUEST_TYPES: tuple[type[Request[Any]], ...] = AnyRequest.__args__  # type: ignore[attr-defined]
+REQUEST_TYPES: tuple[type[Request[Any]], ...] = get_args(AnyRequest)
 
 # Requests that change state; the daemon audits these and refuses them to viewers.
 MUTATING_REQUESTS: frozenset[type[Request[Any]]] = frozenset(

@@ -1,7 +1,7 @@
 """The output keeper: one process per daemon that writes every attempt's stdout and stderr.
 
-Run by ``taskflow.engine.output_keeper`` as ``python -m taskflow.engine.keeper FD`` (it
-imports only ``taskflow.engine.output``), once per daemon, in its own session. FD is one end
+Run by ``taskflow.engine.process.output_keeper`` as ``python -m taskflow.engine.process.keeper FD`` (it
+imports only ``taskflow.engine.process.output``), once per daemon, in its own session. FD is one end
 of a ``SOCK_SEQPACKET`` socket pair; the daemon sends one message per attempt — ``{"dir": …,
 "cap": …}`` with the read ends of the attempt's two pipes attached (``SCM_RIGHTS``) — and the
 task writes into the write ends. The keeper appends what it reads to ``DIR/stdout`` and
@@ -27,7 +27,7 @@ import signal
 import socket
 import sys
 
-from taskflow.engine.output import BLOCK, STREAMS, punch_fd
+from taskflow.engine.process.output import BLOCK, STREAMS, punch_fd
 
 SLACK = 256 * 1024  # punch once a stream holds this much beyond its cap
 CHUNK = 64 * 1024
@@ -41,7 +41,7 @@ class Sink:
     attempts, where a new inode can be slow), so a silent stream costs the keeper nothing.
     """
 
-    __slots__ = ("path", "fd", "cap", "size", "cut", "punchable")
+    __slots__ = ("cap", "cut", "fd", "path", "punchable", "size")
 
     def __init__(self, path: str, cap: int) -> None:
         self.path = path
@@ -143,7 +143,7 @@ class Keeper:
                 os.close(fd)
             return
         attempt = Attempt(folder)
-        for fd, sink in zip(fds, sinks):
+        for fd, sink in zip(fds, sinks, strict=True):
             self.selector.register(fd, selectors.EVENT_READ, (sink, attempt))
             self.streams += 1
 

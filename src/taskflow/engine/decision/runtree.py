@@ -7,12 +7,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import msgspec
 
-from taskflow.engine.scheduler import SchedRun
-from taskflow.model import Run, RunState, SkipReason, TaskSpec, Trigger, new_ulid
+from taskflow.engine.decision.scheduler import SchedRun
+from taskflow.model import RetryPolicy, Run, RunState, RunTree, SkipReason, TaskSpec, Trigger, new_ulid
 
 _SPEC_ENCODER = msgspec.msgpack.Encoder()
 _SPEC_DECODER = msgspec.msgpack.Decoder(TaskSpec)
@@ -148,3 +148,41 @@ def to_sched_runs(planned: list[PlannedRun], seq_start: int) -> list[SchedRun]:
             )
         )
     return out
+
+
+def adhoc_spec(
+    command: list[str] | str, *, name: str | None, timeout: float | None, retries: int, cwd: str | None
+) -> TaskSpec:
+    """The one-node task of an ad-hoc command, named ``@name`` (default: the program's name)."""
+    first = command if isinstance(command, str) else command[0]
+    label = name or (first.split() or ["exec"])[0].rsplit("/", 1)[-1] or "exec"
+    return TaskSpec(
+        name=f"@{label}",
+        kind="command",
+        command=command if isinstance(command, str) else tuple(command),
+        timeout=timeout,
+        retries=RetryPolicy(max=retries),
+        cwd=cwd,
+        description="ad-hoc command",
+        source="exec",
+    )
+
+
+class RerunPlan(NamedTuple):
+    """What a rerun of a finished tree triggers."""
+
+    snapshot: dict[str, TaskSpec]  # the tree's specs as they ran (for ad-hoc or removed tasks)
+    carried_over: dict[str, Run]  # successes kept (``--failed-only``)
+
+
+def plan_rerun(tree: RunTree, *, failed_only: bool) -> RerunPlan:
+    """The spec snapshot of ``tree`` and, with ``failed_only``, the leaves whose success is kept."""
+    snapshot = {node.run.task: decode_spec(node.run.spec) for node in tree.walk() if node.run.spec}
+    carried: dict[str, Run] = {}
+    if failed_only:
+        carried = {
+            node.run.task: node.run
+            for node in tree.walk()
+            if node.run.state is RunState.SUCCEEDED and not node.children
+        }
+    return RerunPlan(snapshot, carried)

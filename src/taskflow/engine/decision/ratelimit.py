@@ -10,7 +10,7 @@ from __future__ import annotations
 class TokenBucket:
     """Start-rate limiter for one service; starts full so a quiet service can burst at once."""
 
-    __slots__ = ("rate", "burst", "_tokens", "_at")
+    __slots__ = ("_at", "_tokens", "burst", "rate")
 
     def __init__(self, rate: float, burst: int = 1, *, now: float | None = None) -> None:
         if rate <= 0:

@@ -110,10 +110,10 @@ def _due_back(schedule: Schedule, latest: datetime, floor: datetime, limit: int)
     if schedule.every is not None and schedule.every > 0:
         step = timedelta(seconds=schedule.every)
         fires: deque[datetime] = deque()
-        fire = latest
-        while fire >= floor and len(fires) < limit:
-            fires.appendleft(fire)
-            fire = fire - step
+        back_fire = latest
+        while back_fire >= floor and len(fires) < limit:
+            fires.appendleft(back_fire)
+            back_fire = back_fire - step
         if not fires:
             fires.append(latest)
         return list(fires)

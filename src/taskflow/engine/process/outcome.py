@@ -1,4 +1,4 @@
-"""What one attempt came to: ``AttemptOutcome`` and the rules that classify an ending.
+"""What one attempt came to: the rules that turn an ending into an ``AttemptOutcome``.
 
 Kept apart from the process plumbing so the classification (which error type, which one
 sentence) reads in one place: cancel beats timeout beats resource kill beats exit status.
@@ -13,30 +13,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-import msgspec
-
+from taskflow.engine.executor import AttemptOutcome
 from taskflow.model import ErrorType, format_duration, format_size
-
-
-class AttemptOutcome(msgspec.Struct, kw_only=True):
-    """The end of one attempt, ready to copy onto ``Attempt``.
-
-    ``error_type`` None means success. A cancelled attempt has ``cancelled`` True,
-    ``error_type`` SIGNAL and message "cancelled; ..." (the engine marks the run cancelled).
-    """
-
-    exit_code: int | None
-    signal: int | None
-    error_type: ErrorType | None
-    message: str | None
-    peak_rss: int | None
-    cpu_seconds: float | None
-    result: Any = None
-    exception: dict[str, Any] | None = None
-    output_bytes: int = 0
-    output_cut: int = 0
-    cancelled: bool = False
-    finished_at: datetime
 
 
 def utcnow() -> datetime:

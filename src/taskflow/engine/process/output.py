@@ -76,7 +76,7 @@ def punch_fd(fd: int, length: int, path: str = "") -> bool:
 class StreamCap:
     """Keeps one stream of one attempt under its cap; remembers how much was cut."""
 
-    __slots__ = ("path", "cap", "cut", "size", "punchable")
+    __slots__ = ("cap", "cut", "path", "punchable", "size")
 
     def __init__(self, path: str, cap: int) -> None:
         self.path = path
