@@ -14,7 +14,7 @@ from pathlib import Path
 import msgspec
 
 from taskflow.client.paths import default_socket_path
-from taskflow.model import DaemonConfig
+from taskflow.model import DaemonConfig, TaskFileError
 from taskflow.taskfile.config import ConfigError, config_search_paths, default_tasks_dir, load_config
 
 
@@ -29,7 +29,7 @@ def find_config_file(explicit: str | None) -> Path | None:
     if explicit:
         path = Path(explicit)
         if not path.is_file():
-            raise ConfigError([f"{explicit}: config file not found"])
+            raise ConfigError([TaskFileError(explicit, "", "config file not found")])
         return path
     for candidate in config_search_paths():
         if candidate.is_file():
@@ -46,7 +46,7 @@ def resolve_settings(args: argparse.Namespace, env: dict[str, str] | None = None
     path = find_config_file(getattr(args, "config", None))
     config = load_config(path) if path is not None else DaemonConfig()
     changes: dict[str, object] = {}
-    problems: list[str] = []
+    problems: list[TaskFileError] = []
 
     def pick(flag: object, env_name: str) -> str | None:
         if flag not in (None, [], ""):
@@ -68,7 +68,7 @@ def resolve_settings(args: argparse.Namespace, env: dict[str, str] | None = None
         try:
             changes["max_workers"] = int(workers)
         except ValueError:
-            problems.append(f"TASKFLOW_MAX_WORKERS: expected a whole number, got {workers!r}")
+            problems.append(TaskFileError("TASKFLOW_MAX_WORKERS", "", f"expected a whole number, got {workers!r}"))
     if args.log_format:
         changes["log_format"] = args.log_format
     if problems:
@@ -93,7 +93,7 @@ def resolve_settings(args: argparse.Namespace, env: dict[str, str] | None = None
         python_path=[os.path.abspath(p) for p in config.python_path],
     )
     if config.max_workers < 1:
-        raise ConfigError([f"max_workers must be at least 1, got {config.max_workers}"])
+        raise ConfigError([TaskFileError("max_workers", "", f"must be at least 1, got {config.max_workers}")])
     if config.min_workers < 1 or config.min_workers > config.max_workers:
-        raise ConfigError([f"min_workers must be between 1 and max_workers ({config.max_workers})"])
+        raise ConfigError([TaskFileError("min_workers", "", f"must be between 1 and max_workers ({config.max_workers})")])
     return config, path
