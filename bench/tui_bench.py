@@ -6,7 +6,12 @@ moved through the run tree. Latency runs from just before ``pilot.press`` to the
 frame the app hands to its driver that shows the moved cursor (``App._display``).
 Target: p99 ≤ 100 ms.
 
-    .venv/bin/python bench/tui_bench.py [--presses 200] [--lines-per-second 10000]
+First paint: 10,000 task definitions (100 groups × 100 leaves), from app start to the
+first frame handed to the driver with rows in the Tasks pane (target ≤ 1 s). It also
+prints what those definitions weigh as one ``ListTasks`` reply against ``MAX_FRAME``:
+over the limit, a real daemon cannot send them at all, whatever the TUI does.
+
+    .venv/bin/python bench/tui_bench.py [--presses 200] [--lines-per-second 10000] [--definitions 10000]
 """
 
 from __future__ import annotations
@@ -20,11 +25,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from taskflow.model import Role, Run, RunState, RunTree
-from taskflow.protocol import Push, RunChanged, StatusInfo, TaskInfo, Welcome
+from taskflow.protocol import MAX_FRAME, Push, RunChanged, StatusInfo, TaskInfo, Welcome, encode_body
 from taskflow.tui import Snapshot, TaskflowApp
 from taskflow.tui.app import settle_heap
 from taskflow.tui.clock import fixed_host_metrics
-from taskflow.tui.widgets import LogPane, RunTreeView
+from taskflow.tui.widgets import LogPane, RunTreeView, TaskTree
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 GROUPS, STEPS = 1250, 3
@@ -92,6 +97,53 @@ async def stream(app: BenchApp, lines_per_second: int, events_per_second: int, s
     return counter
 
 
+def many_definitions(count: int, leaves_per_group: int = 100) -> list[TaskInfo]:
+    """``count`` definitions as groups of ``leaves_per_group`` command leaves."""
+    tasks: list[TaskInfo] = []
+    for g in range(max(1, count // leaves_per_group)):
+        leaves = [f"leaf{leaf:03d}" for leaf in range(leaves_per_group)]
+        tasks.append(TaskInfo(name=f"db{g:03d}", kind="group", children=leaves))
+        tasks += [TaskInfo(name=f"db{g:03d}/{leaf}", kind="command") for leaf in leaves]
+    return tasks
+
+
+class FirstPaintApp(TaskflowApp):
+    """Records when the first frame with rows in the Tasks pane reaches the driver."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.painted_at: float | None = None
+
+    def _display(self, screen: Any, renderable: Any) -> None:
+        super()._display(screen, renderable)
+        if self.painted_at is None and screen.query(TaskTree) and screen.query_one(TaskTree).root.children:
+            self.painted_at = time.perf_counter()
+
+
+async def first_paint(definitions: int) -> None:
+    tasks = many_definitions(definitions)
+    reply = len(encode_body(tasks))
+    snapshot = Snapshot(
+        welcome=Welcome(protocol=1, version="bench", user="bench", role=Role.OPERATOR),
+        status=StatusInfo(version="bench", pid=1, started_at=NOW, uptime=1.0, workers_max=8),
+        tasks=tasks, runs=[],
+    )
+    app = FirstPaintApp(snapshot=snapshot, host_metrics=fixed_host_metrics(0, 0), live_clock=False)
+    started = time.perf_counter()
+    async with app.run_test(size=(160, 48)):
+        deadline = started + 30.0
+        while app.painted_at is None and time.perf_counter() < deadline:
+            await asyncio.sleep(0.005)
+    if app.painted_at is None:
+        print(f"first paint with {len(tasks)} definitions: no rows within 30 s")
+        return
+    paint = app.painted_at - started
+    print(f"first paint with {len(tasks)} definitions: {paint:.2f} s (app start included);"
+          " target <= 1 s:", "met" if paint <= 1 else "MISSED")
+    print(f"ListTasks reply for them: {reply:,} bytes ({reply / len(tasks):.0f} per TaskInfo)"
+          f" vs MAX_FRAME {MAX_FRAME:,}:", "fits" if reply <= MAX_FRAME else "OVER the frame limit")
+
+
 async def main(presses: int, lines_per_second: int, events_per_second: int) -> None:
     app = BenchApp(snapshot=build_snapshot(), host_metrics=fixed_host_metrics(0, 0), live_clock=False)
     started = time.perf_counter()
@@ -138,5 +190,7 @@ if __name__ == "__main__":
     parser.add_argument("--presses", type=int, default=200)
     parser.add_argument("--lines-per-second", type=int, default=10_000)
     parser.add_argument("--events-per-second", type=int, default=400)
+    parser.add_argument("--definitions", type=int, default=10_000)
     args = parser.parse_args()
+    asyncio.run(first_paint(args.definitions))
     asyncio.run(main(args.presses, args.lines_per_second, args.events_per_second))

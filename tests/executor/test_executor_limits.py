@@ -194,3 +194,16 @@ async def test_memory_of_a_daemonized_child_counts_toward_the_limit(
     outcome = await asyncio.wait_for(handle.wait(), 20)
     assert outcome.error_type is ErrorType.RESOURCES
     assert _gone(escapee)
+
+
+async def test_an_old_attempt_that_turns_hog_is_still_stopped_within_a_second(tmp_path: Path) -> None:
+    # Base interval as in production: by 3 s of age an unlimited attempt is sampled only
+    # every 0.75 s (later every 5 s); a memory-limited one never rarer than 0.5 s.
+    executor = ProcessExecutor(tmp_path / "out", sample_interval=0.25)
+    late_hog = "import time; time.sleep(3); b = bytearray(300 * 2**20); time.sleep(30)"
+    started = time.monotonic()
+    handle = executor.start(command_spec([sys.executable, "-c", late_hog], limits=Limits(memory=100 * 2**20)), run_id(), 1)
+    outcome = await asyncio.wait_for(handle.wait(), 20)
+    executor.close()
+    assert outcome.error_type is ErrorType.RESOURCES
+    assert time.monotonic() - started < 3 + 1.5  # interpreter start-up + allocation + ≤ 1 s

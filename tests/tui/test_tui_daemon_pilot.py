@@ -433,3 +433,33 @@ async def test_viewer_session_cannot_change_anything(daemon: DaemonProcess, tmp_
         assert f"key {key} screen DashboardScreen said {[viewer_reason()]!r}" in viewer.stdout, viewer.stdout
     assert all(t.enabled for t in daemon.call(ListTasks()))
     assert daemon.call(ListRuns(task="hello")) == []
+
+
+def many_definitions(groups: int = 100, leaves: int = 100) -> str:
+    """``groups`` groups of ``leaves`` command leaves: 10,000 definitions by default."""
+    lines: list[str] = []
+    for g in range(groups):
+        lines.append(f"[tasks.db{g:03d}]")
+        for leaf in range(leaves):
+            lines += [f"[tasks.db{g:03d}.children.leaf{leaf:03d}]", 'command = "true"']
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="ListTasks is one reply: 10,100 TaskInfo are about 1.9 MB, over the 1 MiB frame "
+    "limit, so the daemon refuses it until ListTasks is paged (issue 11, item 2)",
+)
+async def test_ten_thousand_definitions_show_rows(tmp_path: Path) -> None:
+    proc = DaemonProcess(tmp_path, prefix="tf-tui-big")
+    proc.write_tasks(many_definitions(), "big.toml")
+    try:
+        proc.start(timeout=60.0)
+        app = live_app(proc)
+        async with app.run_test(size=(120, 36)) as pilot:
+            tree = app.screen.query_one(TaskTree)
+            await until(lambda: len(tree.root.children) == 100, "100 group rows in the Tasks pane", timeout=20.0)
+            await pilot.pause()
+            assert tree.root.children[0].data == "db000"
+    finally:
+        proc.cleanup()

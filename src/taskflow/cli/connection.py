@@ -77,4 +77,4 @@ def run_id_of(client: Client, text: str) -> str:
     """The full run id for ``text`` (a full id is returned as is, without a request)."""
     if len(text) >= ULID_LENGTH:
         return text
-    return show_run(client, text).run.id
+    return resolve_prefix(client, text)

@@ -15,7 +15,7 @@ from taskflow.cli import EXIT_OK, EXIT_RUN_FAILED, EXIT_USAGE, Command, CommandE
 
 if TYPE_CHECKING:  # the client and the protocol are imported by each handler, when it runs
     from taskflow.client import Client
-    from taskflow.model import RunTree
+    from taskflow.model import Run
     from taskflow.protocol import RunRef
 
 RUN_STATES = ("pending", "queued", "running", "retrying", "blocked", "succeeded", "failed",
@@ -104,17 +104,16 @@ def _started(args: argparse.Namespace, client: Client, ref: RunRef) -> int:
         print(ref.id, flush=True)
     from taskflow.cli.waiting import wait_for_run
 
-    tree = wait_for_run(client, ref.id)
+    final = wait_for_run(client, ref.id)
     # stdout keeps only the run id, so `id=$(taskflow run x --wait)` still works.
-    return _ended(args, tree, to_stderr=True)
+    return _ended(args, final, to_stderr=True)
 
 
-def _ended(args: argparse.Namespace, tree: RunTree, *, to_stderr: bool = False) -> int:
+def _ended(args: argparse.Namespace, final: Run, *, to_stderr: bool = False) -> int:
     """Print a finished run (JSON: the final Run) and map its state to the exit code."""
     from taskflow.cli.output import print_json
     from taskflow.model import RunState, format_duration
 
-    final = tree.run
     if args.json:
         print_json(final)
     else:
@@ -173,19 +172,36 @@ def _run_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("run_id", metavar="RUN", help="run id (or a unique start or end of a recent one)")
 
 
+#: Trees up to this many runs are fetched whole and drawn in full; bigger ones are summarized
+#: (counts by state, the leaves in trouble) unless ``--all`` or ``--json`` asks for every run.
+SHOW_IN_FULL = 500
+
+
+def _show_arguments(parser: argparse.ArgumentParser) -> None:
+    _run_argument(parser)
+    parser.add_argument("--all", action="store_true",
+                        help=f"draw every run even of a tree bigger than {SHOW_IN_FULL} runs")
+
+
 def show(args: argparse.Namespace) -> int:
-    from taskflow.cli.connection import connect, show_run
+    from taskflow.cli.connection import connect, run_id_of
     from taskflow.cli.output import print_json
+    from taskflow.cli.tree_pages import fetch_tree
+    from taskflow.protocol import ShowRun, SummarizeRun
 
     with connect(args) as client:
-        tree = show_run(client, args.run_id)
+        run_id = run_id_of(client, args.run_id)
+        summary = client.call(SummarizeRun(run_id=run_id))
+        whole = summary.nodes <= SHOW_IN_FULL or args.json or args.all
+        if whole:
+            tree = client.call(ShowRun(run_id=run_id)) if summary.nodes <= SHOW_IN_FULL else fetch_tree(client, run_id)
     if args.json:
         print_json(tree)
         return EXIT_OK
     from taskflow.cli.output import console
-    from taskflow.cli.tree_view import run_tree_view
+    from taskflow.cli.tree_view import run_summary_view, run_tree_view
 
-    console().print(run_tree_view(tree))
+    console().print(run_tree_view(tree) if whole else run_summary_view(summary))
     return EXIT_OK
 
 
@@ -202,8 +218,8 @@ def wait(args: argparse.Namespace) -> int:
     from taskflow.cli.waiting import wait_for_run
 
     with connect(args) as client:
-        tree = wait_for_run(client, run_id_of(client, args.run_id), args.timeout)
-    return _ended(args, tree)
+        final = wait_for_run(client, run_id_of(client, args.run_id), args.timeout)
+    return _ended(args, final)
 
 
 def cancel(args: argparse.Namespace) -> int:
@@ -243,7 +259,8 @@ COMMANDS = (
     Command("exec", "run an ad-hoc command as a one-off task: exec [options] -- CMD ...",
             _exec_arguments, exec_command),
     Command("runs", "run history, newest first", _runs_arguments, runs),
-    Command("show", "one run tree with its attempts", _run_argument, show),
+    Command("show", "one run tree with its attempts (a big one summarized; --all draws it all)",
+            _show_arguments, show),
     Command("wait", "block until a run is terminal: exit 0 succeeded, 3 otherwise",
             _wait_arguments, wait),
     Command("cancel", "cancel a run and its whole tree", _run_argument, cancel),

@@ -15,6 +15,23 @@ from rich.tree import Tree
 
 from taskflow.cli.output import STATE_STYLES, local_time, run_detail, state_text
 from taskflow.model import Attempt, RunTree, format_duration, format_size
+from taskflow.protocol import RunSummary
+
+
+def run_summary_view(summary: RunSummary) -> Tree:
+    """A big tree in a few lines: the root run, its leaves by state, the leaves in trouble."""
+    view = Tree(_run_label(RunTree(run=summary.run), root=True), guide_style="dim")
+    counts = Text(f"{summary.nodes} runs; leaves: ")
+    for i, (state, count) in enumerate(sorted(summary.leaves.items(), key=lambda kv: -kv[1])):
+        if i:
+            counts.append(", ")
+        counts.append_text(state_text(state, None))
+        counts.append(f" {count}")
+    view.add(counts)
+    for run in summary.trouble:
+        view.add(_run_label(RunTree(run=run), root=False))
+    view.add(Text(f"taskflow show {summary.run.id} --all draws every run", style="dim"))
+    return view
 
 
 def run_tree_view(tree: RunTree) -> Tree:

@@ -78,7 +78,7 @@ class Daemon:
         self.server: Server
         self.views: DaemonViews
         self.heartbeat: Heartbeat
-        self.library = TaskLibrary(config.tasks)
+        self.library = TaskLibrary(config.tasks, config.max_tree_nodes)
         self.task_files = TaskFileReport()
 
     # ---------------------------------------------------------------- lifecycle
@@ -232,8 +232,8 @@ class Daemon:
             if getattr(fresh, fixed) != getattr(self.config, fixed):
                 log.warning("%s changed in the config; it takes effect on restart", fixed)
         self.engine.apply_settings(self._engine_settings(fresh))
-        if fresh.tasks != self.config.tasks:
-            self.library = TaskLibrary(fresh.tasks)
+        if fresh.tasks != self.config.tasks or fresh.max_tree_nodes != self.config.max_tree_nodes:
+            self.library = TaskLibrary(fresh.tasks, fresh.max_tree_nodes)
         self.config = fresh
 
     async def _watch_tasks(self) -> None:

@@ -19,13 +19,14 @@ from taskflow.daemon.server import Peer, RequestError
 from taskflow.daemon.views import public_run
 from taskflow.engine.errors import EngineError
 from taskflow.engine.executor import OutputChunk
-from taskflow.model import AuditEntry, BreakerState, DaemonConfig, Role, Run, RunState, RunTree, TaskSpec
+from taskflow.model import AuditEntry, BreakerState, DaemonConfig, Role, Run, RunState, RunTree, SkipReason, TaskSpec
 from taskflow.protocol import (
     Cancel,
     DisableTask,
     EnableTask,
     ErrorCode,
     Exec,
+    GetRun,
     GetTask,
     Health,
     HealthInfo,
@@ -34,6 +35,7 @@ from taskflow.protocol import (
     ListRuns,
     ListTasks,
     LogChunk,
+    PageRunTree,
     ReadLogs,
     Reload,
     ReloadInfo,
@@ -41,10 +43,13 @@ from taskflow.protocol import (
     Rerun,
     ResetBreaker,
     RunRef,
+    RunSummary,
     ShowRun,
     Status,
     StatusInfo,
+    SummarizeRun,
     TaskInfo,
+    TreePage,
     TriggerTask,
     TripBreaker,
 )
@@ -64,6 +69,26 @@ class BreakerBoard(Protocol):
     """The engine's breakers, as ``list-breakers`` shows them."""
 
     def states(self) -> list[BreakerState]: ...
+
+
+_TROUBLE = frozenset({RunState.FAILED, RunState.CANCELLED, RunState.INTERRUPTED})
+
+
+def summarize(tree: RunTree, limit: int) -> RunSummary:
+    """Counts of ``tree``'s leaves by state, and its first ``limit`` leaves in trouble."""
+    nodes = 0
+    leaves: dict[str, int] = {}
+    trouble: list[Run] = []
+    for node in tree.walk():
+        nodes += 1
+        if node.children:
+            continue
+        state = node.run.state
+        leaves[state.value] = leaves.get(state.value, 0) + 1
+        upstream = state is RunState.SKIPPED and node.run.skip_reason is SkipReason.UPSTREAM
+        if (state in _TROUBLE or upstream) and len(trouble) < limit:
+            trouble.append(node.run)
+    return RunSummary(run=tree.run, nodes=nodes, leaves=leaves, trouble=trouble)
 
 
 class EngineOperations(Protocol):
@@ -144,6 +169,9 @@ class RequestHandler:
             GetTask: self.get_task,
             ListRuns: self.list_runs,
             ShowRun: self.show_run,
+            GetRun: self.get_run,
+            SummarizeRun: self.summarize_run,
+            PageRunTree: self.page_run_tree,
             ReadLogs: self.read_logs,
             ListBreakers: self.list_breakers,
             ListAudit: self.list_audit,
@@ -265,18 +293,38 @@ class RequestHandler:
         return [public_run(unsaved.get(run.id, run)) for run in runs]
 
     async def show_run(self, request: ShowRun, peer: Peer) -> RunTree:
-        store = self.store
-        await store.flush()
-        run = await store.get_run(request.run_id)
+        return self.views.public_tree(await self._subtree(request.run_id))
+
+    async def get_run(self, request: GetRun, peer: Peer) -> Run:
+        await self.store.flush()
+        run = self.engine.unsaved.get(request.run_id) or await self.store.get_run(request.run_id)
         if run is None:
             raise RequestError(ErrorCode.NOT_FOUND, f"no run {request.run_id}")
+        return public_run(run)
+
+    async def summarize_run(self, request: SummarizeRun, peer: Peer) -> RunSummary:
+        tree = self.views.public_tree(await self._subtree(request.run_id))
+        return summarize(tree, max(0, min(request.limit, 1000)))
+
+    async def page_run_tree(self, request: PageRunTree, peer: Peer) -> TreePage:
+        tree = await self._subtree(request.run_id)
+        nodes = list(tree.walk())
+        start = max(0, request.offset)
+        end = start + max(1, min(request.limit, 2000))
+        page = [self.views.public_tree(RunTree(run=n.run, attempts=n.attempts)) for n in nodes[start:end]]
+        return TreePage(nodes=page, next_offset=end if end < len(nodes) else None)
+
+    async def _subtree(self, run_id: str) -> RunTree:
+        """The stored tree below and including ``run_id`` (after pending writes land)."""
+        store = self.store
+        await store.flush()
+        run = await store.get_run(run_id)
+        if run is None:
+            raise RequestError(ErrorCode.NOT_FOUND, f"no run {run_id}")
         tree = await store.run_tree(run.root_id)
         if tree is None:
-            raise RequestError(ErrorCode.NOT_FOUND, f"no run {request.run_id}")
-        for node in tree.walk():
-            if node.run.id == request.run_id:
-                return self.views.public_tree(node)
-        return self.views.public_tree(tree)
+            raise RequestError(ErrorCode.NOT_FOUND, f"no run {run_id}")
+        return next((node for node in tree.walk() if node.run.id == run_id), tree)
 
     async def read_logs(self, request: ReadLogs, peer: Peer) -> LogChunk:
         if request.stream == "both":

@@ -12,14 +12,16 @@ from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 
 from taskflow.model import TaskSet
+from taskflow.model.config import DEFAULT_MAX_TREE_NODES
 from taskflow.taskfile import FileResult, discover, load_file, merge
 
 log = logging.getLogger(__name__)
 
 
 class TaskLibrary:
-    def __init__(self, paths: Sequence[str]) -> None:
+    def __init__(self, paths: Sequence[str], max_tree_nodes: int = DEFAULT_MAX_TREE_NODES) -> None:
         self.paths = [str(p) for p in paths]
+        self.max_tree_nodes = max_tree_nodes
         self._good: dict[str, FileResult] = {}
 
     def load(self) -> TaskSet:
@@ -31,7 +33,7 @@ class TaskLibrary:
         for path in found.task_files:
             key = str(path)
             present.add(key)
-            result = load_file(path)
+            result = load_file(path, max_tree_nodes=self.max_tree_nodes)
             if result.ok:
                 self._good[key] = result
                 results.append(result)

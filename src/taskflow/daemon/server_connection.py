@@ -26,6 +26,7 @@ from taskflow.protocol import (
     TOPICS,
     Error,
     ErrorCode,
+    FrameError,
     FrameReader,
     Hello,
     Ok,
@@ -229,6 +230,9 @@ class Connection:
         try:
             result = await self._handler(request, self.peer)
             frame = encode_frame(Ok(id=request.id, data=result_payload(result)))
+        except FrameError as exc:  # the answer is too big for one frame: say so, stay connected
+            message = f"{exc}; ask for less (SummarizeRun and PageRunTree answer for a run tree of any size)"
+            frame = encode_frame(Error(id=request.id, code=ErrorCode.BAD_REQUEST, message=message))
         except RequestError as exc:
             frame = encode_frame(Error(id=request.id, code=exc.code, message=exc.message))
         except asyncio.CancelledError:

@@ -11,6 +11,9 @@ from taskflow.model.spec import BreakerSettings
 #: What the daemon does with running tasks when it stops: leave them (adopted on restart) or end them.
 StopMode = Literal["detach", "stop"]
 
+#: Nodes one top-level task tree may have unless ``max_tree_nodes`` says otherwise.
+DEFAULT_MAX_TREE_NODES = 100_000
+
 
 class RetentionConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """Finished runs older than ``days`` or beyond the newest ``per_task`` of their task are
@@ -56,6 +59,8 @@ class DaemonConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     stop_grace: float = 10.0  # SIGTERM → SIGKILL grace for timeouts, cancels and on_stop=stop
     attempt_cgroups: bool = True  # a cgroup per attempt where possible (kills setsid'd children)
     output_cap: int = 16 * 1024 * 1024  # bytes kept per attempt and stream (the tail)
+    # Nodes one top-level task tree may have; a bigger one is refused at load (file:key error).
+    max_tree_nodes: int = DEFAULT_MAX_TREE_NODES
     commit_window: float = 0.0  # seconds each store commit waits to gather more writes
     python_path: list[str] = []
     plugins: list[str] = []  # modules imported at start (hooks, shared task code)

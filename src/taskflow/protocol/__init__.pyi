@@ -186,6 +186,9 @@ from taskflow.protocol.task_requests import (
     Exec as Exec,
 )
 from taskflow.protocol.task_requests import (
+    GetRun as GetRun,
+)
+from taskflow.protocol.task_requests import (
     GetTask as GetTask,
 )
 from taskflow.protocol.task_requests import (
@@ -201,6 +204,9 @@ from taskflow.protocol.task_requests import (
     ListTasks as ListTasks,
 )
 from taskflow.protocol.task_requests import (
+    PageRunTree as PageRunTree,
+)
+from taskflow.protocol.task_requests import (
     ReadLogs as ReadLogs,
 )
 from taskflow.protocol.task_requests import (
@@ -211,6 +217,9 @@ from taskflow.protocol.task_requests import (
 )
 from taskflow.protocol.task_requests import (
     ShowRun as ShowRun,
+)
+from taskflow.protocol.task_requests import (
+    SummarizeRun as SummarizeRun,
 )
 from taskflow.protocol.task_requests import (
     TriggerTask as TriggerTask,
@@ -228,5 +237,11 @@ from taskflow.protocol.task_views import (
     RunRef as RunRef,
 )
 from taskflow.protocol.task_views import (
+    RunSummary as RunSummary,
+)
+from taskflow.protocol.task_views import (
     TaskInfo as TaskInfo,
+)
+from taskflow.protocol.task_views import (
+    TreePage as TreePage,
 )

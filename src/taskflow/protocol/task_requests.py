@@ -17,7 +17,7 @@ from typing import Any, get_args
 from taskflow.model import AuditEntry, BreakerState, Run, RunState, RunTree, TaskSpec
 from taskflow.protocol.daemon_requests import Health, Reload, Status, Subscribe, Unsubscribe
 from taskflow.protocol.request_base import Request, response_type, result_decoder
-from taskflow.protocol.task_views import LogChunk, LogStream, RunRef, TaskInfo
+from taskflow.protocol.task_views import LogChunk, LogStream, RunRef, RunSummary, TaskInfo, TreePage
 
 __all__ = [
     "MUTATING_REQUESTS",
@@ -28,12 +28,14 @@ __all__ = [
     "DisableTask",
     "EnableTask",
     "Exec",
+    "GetRun",
     "GetTask",
     "Health",
     "ListAudit",
     "ListBreakers",
     "ListRuns",
     "ListTasks",
+    "PageRunTree",
     "ReadLogs",
     "Reload",
     "Request",
@@ -42,6 +44,7 @@ __all__ = [
     "ShowRun",
     "Status",
     "Subscribe",
+    "SummarizeRun",
     "TriggerTask",
     "TripBreaker",
     "Unsubscribe",
@@ -75,9 +78,31 @@ class ListRuns(Request[list[Run]], kw_only=True):
 
 
 class ShowRun(Request[RunTree], kw_only=True):
-    """One run tree with its attempts."""
+    """One run tree with its attempts. A tree too big for one frame is refused
+    (``bad_request``): use ``SummarizeRun`` and ``PageRunTree``."""
 
     run_id: str
+
+
+class GetRun(Request[Run], kw_only=True):
+    """One run alone, without its tree: what waiting on a run polls."""
+
+    run_id: str
+
+
+class SummarizeRun(Request[RunSummary], kw_only=True):
+    """A run's tree as counts by state, with the first ``limit`` leaves in trouble."""
+
+    run_id: str
+    limit: int = 20
+
+
+class PageRunTree(Request[TreePage], kw_only=True):
+    """The runs of a run's tree, in tree order, ``limit`` from ``offset``."""
+
+    run_id: str
+    offset: int = 0
+    limit: int = 500
 
 
 class ReadLogs(Request[LogChunk], kw_only=True):
@@ -158,6 +183,9 @@ AnyRequest = (
     | GetTask
     | ListRuns
     | ShowRun
+    | GetRun
+    | SummarizeRun
+    | PageRunTree
     | ReadLogs
     | ListBreakers
     | ListAudit

@@ -11,11 +11,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from taskflow.model import RunState
+from taskflow.model import Run, RunState, RunTree
 from taskflow.protocol.daemon_views import HealthInfo, ReloadInfo, StatusInfo, View
 
-__all__ = ["HealthInfo", "LogChunk", "LogStream", "ReloadInfo", "RunRef", "StatusInfo", "TaskInfo",
-           "View"]
+__all__ = ["HealthInfo", "LogChunk", "LogStream", "ReloadInfo", "RunRef", "RunSummary", "StatusInfo",
+           "TaskInfo", "TreePage", "View"]
 
 LogStream = Literal["stdout", "stderr", "both"]
 
@@ -64,3 +64,21 @@ class LogChunk(View):
     next_offset: int
     cut: int = 0
     eof: bool = False
+
+
+class RunSummary(View):
+    """A run tree at a glance, whatever its size: the run, how many nodes its tree has,
+    its leaves by state, and the first leaves that did not succeed."""
+
+    run: Run
+    nodes: int  # runs in the tree below and including ``run``
+    leaves: dict[str, int] = {}  # leaf runs by state
+    trouble: list[Run] = []  # leaves failed, cancelled, interrupted or skipped upstream, first ``limit``
+
+
+class TreePage(View):
+    """Runs of a tree in tree order (parents before children), ``offset`` onwards, each with
+    its attempts and no children; ``next_offset`` None when the tree is done."""
+
+    nodes: list[RunTree]
+    next_offset: int | None = None

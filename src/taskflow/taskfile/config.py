@@ -183,6 +183,7 @@ def _specific_checkers(base: Path) -> dict[str, Callable[[Any, str, Problems], A
         "stop_grace": f.as_duration,
         "attempt_cgroups": f.as_bool,
         "output_cap": f.as_size,
+        "max_tree_nodes": lambda v, p, pr: f.as_int(v, p, pr, low=1),
         "commit_window": f.as_duration,
         "python_path": _paths_under(base),
         "pools": lambda v, p, pr: parse_pools(v, pr, p),

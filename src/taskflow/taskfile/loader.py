@@ -16,7 +16,7 @@ from taskflow.model import ServiceSpec, TaskFileError, TaskSet, TaskSpec
 from taskflow.taskfile.problems import Problems, child_path, key_path
 from taskflow.taskfile.reader import TOML_SUFFIXES, YAML_SUFFIXES, read_document
 from taskflow.taskfile.services import parse_pools, parse_services
-from taskflow.taskfile.tree import build_tasks, parse_defaults
+from taskflow.taskfile.tree import DEFAULT_MAX_TREE_NODES, build_tasks, parse_defaults
 
 #: The daemon config's file name; folder scans skip it so a config can sit beside task files.
 CONFIG_FILE_NAME = "taskflow.toml"
@@ -50,8 +50,11 @@ class Discovery(msgspec.Struct, frozen=True, kw_only=True):
     errors: list[TaskFileError] = []
 
 
-def load_file(path: str | Path) -> FileResult:
-    """Read, check and resolve one TOML or YAML task file, collecting every error."""
+def load_file(path: str | Path, max_tree_nodes: int = DEFAULT_MAX_TREE_NODES) -> FileResult:
+    """Read, check and resolve one TOML or YAML task file, collecting every error.
+
+    A top-level tree of more than ``max_tree_nodes`` nodes is refused (see ``build_tasks``).
+    """
     file = str(path)
     problems = Problems(file)
     data = read_document(Path(path), problems)
@@ -62,7 +65,7 @@ def load_file(path: str | Path) -> FileResult:
     pools = parse_pools(data["pools"], problems) if "pools" in data else {}
     services = parse_services(data["services"], problems) if "services" in data else {}
     tasks = data.get("tasks", {})
-    specs = build_tasks(tasks, defaults, file, problems)
+    specs = build_tasks(tasks, defaults, file, problems, max_tree_nodes)
     declared = [str(name) for name in tasks] if isinstance(tasks, dict) else []
     if problems:
         return FileResult(file=file, errors=problems.errors, declared=declared)
@@ -165,9 +168,11 @@ def _scan(folder: Path) -> list[Path]:
     return found
 
 
-def load_paths(paths: Iterable[str | Path]) -> TaskSet:
+def load_paths(
+    paths: Iterable[str | Path], max_tree_nodes: int = DEFAULT_MAX_TREE_NODES
+) -> TaskSet:
     """Load every task file under ``paths`` (files and folders) into one ``TaskSet``."""
     found = discover(paths)
-    task_set = merge([load_file(path) for path in found.task_files])
+    task_set = merge([load_file(path, max_tree_nodes) for path in found.task_files])
     task_set.errors[:0] = found.errors
     return task_set

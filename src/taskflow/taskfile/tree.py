@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from taskflow.model import Dependency, Limits, TaskSpec
+from taskflow.model.config import DEFAULT_MAX_TREE_NODES
 from taskflow.taskfile import fields as f
 from taskflow.taskfile.dependencies import (
     DeclaredDependency,
@@ -55,6 +56,28 @@ LEAF_ONLY: dict[str, Checker] = {
 
 TASK_KEYS = (*INHERITED, *OWN, *LEAF_ONLY, "depends_on", "children")
 
+class _Budget:
+    """Nodes left in the top-level tree being walked; reports the first node past the limit.
+
+    The limit (``max_tree_nodes``) makes a generated file with a runaway tree fail at load,
+    with its key path, instead of being expanded into specs and runs until memory runs out.
+    """
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.left = limit
+        self.exceeded = False
+
+    def take(self, path: str, root: str, problems: Problems) -> bool:
+        if self.left <= 0:
+            if not self.exceeded:
+                problems.add(path, f"tree {root} has more than {self.limit} nodes (the daemon "
+                                   f"config's max_tree_nodes); split it or raise the limit")
+                self.exceeded = True
+            return False
+        self.left -= 1
+        return True
+
 
 @dataclass
 class _Node:
@@ -88,14 +111,19 @@ def parse_defaults(value: Any, problems: Problems) -> dict[str, Any]:
 
 
 def build_tasks(
-    tasks: Any, defaults: dict[str, Any], source: str, problems: Problems
+    tasks: Any, defaults: dict[str, Any], source: str, problems: Problems,
+    max_tree_nodes: int = DEFAULT_MAX_TREE_NODES,
 ) -> list[TaskSpec]:
-    """Every task of the file, parents before children, in file order."""
+    """Every task of the file, parents before children, in file order.
+
+    A top-level tree with more than ``max_tree_nodes`` nodes (itself included) is an error
+    at the first node past the limit; the walk of that tree stops there.
+    """
     table = f.as_table(tasks, "tasks", problems)
     if table is INVALID:
         return []
     nodes: dict[str, _Node] = {}
-    roots = _walk_children(table, "tasks", None, nodes, problems)
+    roots = _walk_children(table, "tasks", None, nodes, problems, max_tree_nodes)
     groups: list[tuple[str | None, list[str]]] = [(None, roots)]
     groups += [(n.name, n.children) for n in nodes.values() if n.is_group]
     deps = _resolve_dependencies(groups, nodes, problems)
@@ -107,8 +135,9 @@ def build_tasks(
 
 def _walk_children(
     table: dict[str, Any], path: str, parent: str | None, nodes: dict[str, _Node],
-    problems: Problems,
+    problems: Problems, limit: int, budget: _Budget | None = None,
 ) -> list[str]:
+    """The nodes of ``table``; at the top (``budget`` None) each root gets a fresh budget."""
     names: list[str] = []
     for key, value in table.items():
         node_path = child_path(path, str(key))
@@ -116,16 +145,19 @@ def _walk_children(
             continue
         if f.as_table(value, node_path, problems) is INVALID:
             continue
+        tree = budget or _Budget(limit)
+        if not tree.take(node_path, (parent or str(key)).split("/")[0], problems):
+            break
         full = f"{parent}/{key}" if parent else key
         node = _Node(full, node_path, parent)
         nodes[full] = node
         names.append(full)
-        _parse_node(node, value, nodes, problems)
+        _parse_node(node, value, nodes, problems, limit, tree)
     return names
 
 
 def _parse_node(node: _Node, table: dict[str, Any], nodes: dict[str, _Node],
-                problems: Problems) -> None:
+                problems: Problems, limit: int, budget: _Budget) -> None:
     problems.unknown_keys(node.path, table, TASK_KEYS)
     checkers = {**INHERITED, **OWN, **LEAF_ONLY}
     node.is_group = "children" in table
@@ -151,7 +183,8 @@ def _parse_node(node: _Node, table: dict[str, Any], nodes: dict[str, _Node],
         if children is not INVALID:
             if not children:
                 problems.add(children_path, "a group needs at least one child")
-            node.children = _walk_children(children, children_path, node.name, nodes, problems)
+            node.children = _walk_children(children, children_path, node.name, nodes, problems,
+                                           limit, budget)
         return
     if "command" in table and "python" in table:
         problems.add(node.path, "has both command and python; a task runs exactly one")

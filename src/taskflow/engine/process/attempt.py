@@ -19,10 +19,11 @@ from datetime import datetime
 from typing import Protocol
 
 from taskflow.engine.executor import AttemptOutcome, ProgressCallback, ResourceUsage
-from taskflow.engine.process.cgroups import members, populated, signal_members
+from taskflow.engine.process.cgroups import cpu_seconds, members, populated, signal_members
 from taskflow.engine.process.outcome import Ending, classify, read_python_result
 from taskflow.engine.process.output import CONTROL_FILE, RESULT_FILE, STATUS_FILE, STREAMS, StreamCap
 from taskflow.engine.process.proctree import group_alive, sample_pids, sample_tree
+from taskflow.engine.process.sampling import next_interval
 from taskflow.engine.process.wrapper import read_status
 
 KILL_WAIT = 5.0  # seconds after SIGKILL before an unkillable tree is given up on
@@ -55,6 +56,10 @@ class AttemptHost(Protocol):
         """Stop sampling ``handle``: it ended or was detached."""
         ...
 
+    def hurry(self, handle: RunningAttempt) -> None:
+        """Sample ``handle`` soon, whatever its schedule said (it is being stopped)."""
+        ...
+
     def release_cgroup(self, path: str) -> None:
         """Remove an ended attempt's cgroup (now or once its leftovers are gone)."""
         ...
@@ -80,6 +85,8 @@ class RunningAttempt:
         self.pid_started_at = pid_started_at
         self.output_dir = output_dir
         self.started_at = started_at
+        # started_at on the monotonic clock, for the sampling schedule (adopted: in the past)
+        self._born = time.monotonic() - max(time.time() - started_at.timestamp(), 0.0)
         self.run_id = run_id
         self._host = host
         self._loop = asyncio.get_running_loop()
@@ -161,6 +168,7 @@ class RunningAttempt:
         self._terminating = True
         self._signal_group(signal.SIGTERM)
         self._kill_timer = self._loop.call_later(self._host.stop_grace, self._kill_hard)
+        self._host.hurry(self)
 
     def _kill_hard(self) -> None:
         if self._future.done():
@@ -203,6 +211,7 @@ class RunningAttempt:
         self._reaped = True
         self._stop_reader()
         if self._terminating and self._group_alive():
+            self._host.hurry(self)
             return  # stragglers got TERM (or KILL); the sampler settles once they are gone
         self._settle()
 
@@ -216,6 +225,13 @@ class RunningAttempt:
             e.peak_rss = rss if e.peak_rss is None else max(e.peak_rss, rss)
         if cpu is not None:
             e.cpu_seconds = cpu if e.cpu_seconds is None else max(e.cpu_seconds, cpu)
+
+    def next_sample(self, base: float) -> float:
+        """Seconds until the sampler should look again (``sampling.next_interval``)."""
+        watched = self._ending.memory_limit is not None or self._python or self.drain is None
+        return next_interval(
+            base, time.monotonic() - self._born, watched=watched, stopping=self._terminating or self._reaped
+        )
 
     def sample(self) -> None:
         """Called by the executor's sampler: usage, memory limit, output cap, progress."""
@@ -232,7 +248,9 @@ class RunningAttempt:
         inside = members(self.cgroup) if self.cgroup is not None else []
         tree = sample_pids(inside) if inside else sample_tree(self.pid)  # empty: the move failed
         if tree.pids:
-            self._merge(tree.rss, tree.cpu)
+            # The cgroup's own CPU account also holds what its exited processes used.
+            cpu = cpu_seconds(self.cgroup) if inside and self.cgroup is not None else None
+            self._merge(tree.rss, tree.cpu if cpu is None else max(cpu, tree.cpu))
         limit = self._ending.memory_limit
         if limit is not None and tree.rss > limit and not self._ending.memory_killed:
             self._ending.memory_killed = True

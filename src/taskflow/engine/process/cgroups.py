@@ -89,6 +89,19 @@ def members(path: str) -> list[int]:
         return []
 
 
+def cpu_seconds(path: str) -> float | None:
+    """CPU seconds the cgroup's processes used, exited ones included (``cpu.stat``)."""
+    try:
+        with open(os.path.join(path, "cpu.stat"), "rb") as f:
+            for line in f:
+                key, _, value = line.partition(b" ")
+                if key == b"usage_usec":
+                    return int(value) / 1e6
+    except (OSError, ValueError):
+        return None
+    return None
+
+
 def signal_members(path: str, sig: int) -> None:
     """``sig`` to every process in the cgroup; SIGKILL is ``cgroup.kill`` (race-free)."""
     if sig == signal.SIGKILL:

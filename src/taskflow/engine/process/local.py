@@ -6,7 +6,8 @@ on pipes to the output keeper, which appends them to capped files under ``output
 ``taskflow.engine.process.keeper`` and ``taskflow.engine.process.output``). A Python task is the
 same wrapper running ``python -m taskflow.pytask.runner call.json``, so timeouts, limits,
 cancel and output behave identically. One sampler per executor (a re-armed timer, not a
-thread) watches every running attempt's tree for memory, output size and progress.
+thread) watches every running attempt's tree for memory, output size and progress, each on
+its own schedule: young attempts often, old ones rarely (``taskflow.engine.process.sampling``).
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ from taskflow.engine.process.output import (
     stream_extent,
 )
 from taskflow.engine.process.output_keeper import OutputKeeper
+from taskflow.engine.process.sampling import SampleSchedule
 from taskflow.engine.process.users import resolve_user, user_problem
 from taskflow.engine.process.wrapper import (
     PID_FILE,
@@ -97,7 +99,10 @@ class ProcessExecutor:
         # stdout/stderr through the output keeper, which holds the cap at every moment.
         self.keeper = OutputKeeper()
         self._lingering: set[str] = set()  # attempt cgroups a task's leftovers still occupy
+        self._schedule: SampleSchedule[RunningAttempt] = SampleSchedule()
         self._sampler: asyncio.TimerHandle | None = None
+        self._sampler_due = 0.0  # loop time the armed sampler fires at
+        self._lingering_due = 0.0  # loop time the lingering cgroups are retried at
         self.output_root.mkdir(parents=True, exist_ok=True)
 
     @property
@@ -243,30 +248,53 @@ class ProcessExecutor:
         assert handle.pid is not None
         self._running[handle.pid] = handle
         handle.watch(timeout, elapsed)
-        self._arm_sampler()
+        self.hurry(handle)
 
     def forget(self, handle: RunningAttempt) -> None:
         """Stop sampling ``handle`` (it ended, or was detached)."""
         if handle.pid is not None and self._running.get(handle.pid) is handle:
             del self._running[handle.pid]
+        self._schedule.drop(handle)
+
+    def hurry(self, handle: RunningAttempt) -> None:
+        """Sample ``handle`` one ``sample_interval`` from now (it started, or is being stopped)."""
+        self._schedule.put(handle, asyncio.get_running_loop().time() + self.sample_interval)
+        self._arm_sampler()
 
     def _sample(self) -> None:
         self._sampler = None
-        for handle in list(self._running.values()):
+        now = asyncio.get_running_loop().time()
+        for handle in self._schedule.pop_due(now):
             try:
                 handle.sample()
             except Exception:  # pragma: no cover - sampling must never stop the executor
                 log.exception("sampling attempt %s failed", handle.pid)
-        self._lingering = {path for path in self._lingering if not remove_cgroup(path)}
+            if not handle.done and self._running.get(handle.pid or 0) is handle:
+                self._schedule.put(handle, now + handle.next_sample(self.sample_interval))
+        if self._lingering and now >= self._lingering_due:
+            self._lingering = {path for path in self._lingering if not remove_cgroup(path)}
+            self._lingering_due = now + self.sample_interval
         self._arm_sampler()
 
     def _arm_sampler(self) -> None:
-        if self._sampler is None and (self._running or self._lingering):
-            self._sampler = asyncio.get_running_loop().call_later(self.sample_interval, self._sample)
+        """Keep the one timer armed for the earliest due attempt (or lingering cgroup)."""
+        due = self._schedule.first()
+        if self._lingering:
+            due = self._lingering_due if due is None else min(due, self._lingering_due)
+        if due is None:
+            return
+        if self._sampler is not None:
+            if self._sampler_due <= due:
+                return
+            self._sampler.cancel()
+        self._sampler_due = due
+        self._sampler = asyncio.get_running_loop().call_at(due, self._sample)
 
     def release_cgroup(self, path: str) -> None:
         """Remove an attempt's cgroup, or retry while processes the task left running remain."""
         if not remove_cgroup(path):
+            if not self._lingering:
+                self._lingering_due = asyncio.get_running_loop().time() + self.sample_interval
             self._lingering.add(path)
             self._arm_sampler()
 
@@ -363,6 +391,7 @@ class ProcessExecutor:
         """Leave every running attempt alone (on_stop = "detach"); they are adopted later."""
         for handle in list(self._running.values()):
             handle.detach()
+        self._schedule.clear()
         if self._sampler is not None:
             self._sampler.cancel()
             self._sampler = None

@@ -1,0 +1,92 @@
+"""A 10,004-run tree through the CLI: no reply outgrows the 1 MiB frame.
+
+The tree is a group of 10,000 disabled children (planned as skipped, so nothing spawns) and
+four real leaves, one of which fails. Its whole ``ShowRun`` reply would be several MiB: the
+daemon refuses it with a sentence, ``run --wait`` and ``wait`` wait on the run alone,
+``show`` summarizes, and ``show --all`` / ``--json`` page through every run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from daemon_process import DaemonProcess
+
+from taskflow.client import ClientError
+from taskflow.protocol import ErrorCode, ShowRun, Status
+
+from .conftest import taskflow
+
+SKIPPED = 10_000
+
+
+def _tasks() -> str:
+    parts = [
+        "[tasks.big]\n",
+        '[tasks.big.children.ok1]\ncommand = "true"\n',
+        '[tasks.big.children.ok2]\ncommand = "echo two"\n',
+        '[tasks.big.children.ok3]\ncommand = "true"\n',
+        '[tasks.big.children.bad]\ncommand = "exit 7"\n',
+    ]
+    parts += [f'[tasks.big.children.n{i:05d}]\ncommand = "true"\nenabled = false\n' for i in range(SKIPPED)]
+    return "".join(parts)
+
+
+@pytest.fixture(scope="module")
+def big(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DaemonProcess]:
+    proc = DaemonProcess(Path(tmp_path_factory.mktemp("big")))
+    proc.write_tasks(_tasks())
+    proc.start(timeout=60)
+    try:
+        yield proc
+    finally:
+        proc.cleanup()
+
+
+@pytest.fixture(scope="module")
+def finished(big: DaemonProcess) -> str:
+    """``run --wait`` of the big tree: exits 3 (one leaf failed), prints only the run id."""
+    result = taskflow("run", "big", "--wait", socket=big.socket, timeout=120)
+    assert result.code == 3, result.err
+    return result.out.strip()
+
+
+def test_run_wait_and_wait_work_on_a_ten_thousand_run_tree(big: DaemonProcess, finished: str) -> None:
+    assert len(finished) == 26
+    waited = taskflow("wait", finished, "--json", socket=big.socket)
+    assert waited.code == 3, waited.err
+    assert waited.json()["state"] == "failed"
+
+
+def test_show_summarizes_a_big_tree_with_counts_and_the_failed_leaf(big: DaemonProcess, finished: str) -> None:
+    result = taskflow("show", finished, socket=big.socket)
+    assert result.code == 0, result.err
+    assert f"{SKIPPED + 5} runs" in result.out
+    assert f"skipped {SKIPPED}" in result.out and "succeeded 3" in result.out and "failed 1" in result.out
+    assert "bad" in result.out  # the leaf in trouble is named
+    assert len(result.out.splitlines()) < 20
+    assert "n00042" not in result.out
+
+
+def test_show_all_and_json_page_through_every_run(big: DaemonProcess, finished: str) -> None:
+    every = taskflow("show", finished, "--all", socket=big.socket, timeout=120)
+    assert every.code == 0, every.err
+    assert "n00042" in every.out and "n09999" in every.out
+    document = taskflow("show", finished, "--json", socket=big.socket, timeout=120).json()
+    assert document["run"]["id"] == finished
+    children = document["children"]
+    assert len(children) == SKIPPED + 4
+    assert sum(c["run"]["state"] == "skipped" for c in children) == SKIPPED
+    ok2 = next(c for c in children if c["run"]["task"] == "big/ok2")
+    assert ok2["attempts"][0]["exit_code"] == 0
+
+
+def test_a_whole_tree_too_big_for_a_frame_is_refused_with_a_sentence(big: DaemonProcess, finished: str) -> None:
+    with big.client() as client:
+        with pytest.raises(ClientError) as refused:
+            client.call(ShowRun(run_id=finished))
+        assert refused.value.code == ErrorCode.BAD_REQUEST  # the caller's to fix, not a daemon bug
+        assert "frame limit" in refused.value.message and "PageRunTree" in refused.value.message
+        assert client.call(Status()).tasks == SKIPPED + 5  # the connection is still good
