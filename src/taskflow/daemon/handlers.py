@@ -16,10 +16,10 @@ from typing import TYPE_CHECKING, Any, Protocol
 import msgspec
 
 from taskflow.daemon.server import Peer, RequestError
-from taskflow.daemon.views import public_run
+from taskflow.daemon.views import public_run, summarize
 from taskflow.engine.errors import EngineError
 from taskflow.engine.executor import OutputChunk
-from taskflow.model import AuditEntry, BreakerState, DaemonConfig, Role, Run, RunState, RunTree, SkipReason, TaskSpec
+from taskflow.model import AuditEntry, BreakerState, DaemonConfig, Role, Run, RunState, RunTree, TaskSpec
 from taskflow.protocol import (
     Cancel,
     DisableTask,
@@ -69,26 +69,6 @@ class BreakerBoard(Protocol):
     """The engine's breakers, as ``list-breakers`` shows them."""
 
     def states(self) -> list[BreakerState]: ...
-
-
-_TROUBLE = frozenset({RunState.FAILED, RunState.CANCELLED, RunState.INTERRUPTED})
-
-
-def summarize(tree: RunTree, limit: int) -> RunSummary:
-    """Counts of ``tree``'s leaves by state, and its first ``limit`` leaves in trouble."""
-    nodes = 0
-    leaves: dict[str, int] = {}
-    trouble: list[Run] = []
-    for node in tree.walk():
-        nodes += 1
-        if node.children:
-            continue
-        state = node.run.state
-        leaves[state.value] = leaves.get(state.value, 0) + 1
-        upstream = state is RunState.SKIPPED and node.run.skip_reason is SkipReason.UPSTREAM
-        if (state in _TROUBLE or upstream) and len(trouble) < limit:
-            trouble.append(node.run)
-    return RunSummary(run=tree.run, nodes=nodes, leaves=leaves, trouble=trouble)
 
 
 class EngineOperations(Protocol):

@@ -15,8 +15,8 @@ import msgspec
 
 from taskflow import __version__
 from taskflow.daemon.server import RequestError
-from taskflow.model import Run, RunState, RunTree
-from taskflow.protocol import ErrorCode, StatusInfo, TaskInfo
+from taskflow.model import Run, RunState, RunTree, SkipReason
+from taskflow.protocol import ErrorCode, RunSummary, StatusInfo, TaskInfo
 
 if TYPE_CHECKING:
     from taskflow.engine.engine import Engine
@@ -128,3 +128,23 @@ class DaemonViews:
             attempts=attempts,
             children=[self.public_tree(child) for child in tree.children],
         )
+
+
+_TROUBLE = frozenset({RunState.FAILED, RunState.CANCELLED, RunState.INTERRUPTED})
+
+
+def summarize(tree: RunTree, limit: int) -> RunSummary:
+    """Counts of ``tree``'s leaves by state, and its first ``limit`` leaves in trouble."""
+    nodes = 0
+    leaves: dict[str, int] = {}
+    trouble: list[Run] = []
+    for node in tree.walk():
+        nodes += 1
+        if node.children:
+            continue
+        state = node.run.state
+        leaves[state.value] = leaves.get(state.value, 0) + 1
+        upstream = state is RunState.SKIPPED and node.run.skip_reason is SkipReason.UPSTREAM
+        if (state in _TROUBLE or upstream) and len(trouble) < limit:
+            trouble.append(node.run)
+    return RunSummary(run=tree.run, nodes=nodes, leaves=leaves, trouble=trouble)
