@@ -95,6 +95,38 @@ async def test_breaker_opens_blocks_probes_and_closes(make_engine):
     assert stored["api"].status is BreakerStatus.CLOSED
 
 
+async def test_a_probe_refused_before_it_began_frees_the_probe_slot(make_engine):
+    """A half-open breaker's probe that could not start (no such user) says nothing about
+    the service: the slot goes back and the next run probes, instead of waiting forever."""
+    h = await make_engine(
+        """
+        [services.api]
+        breaker = { failures = 1, cooldown = "0.5s" }
+
+        [tasks.call_api]
+        service = "api"
+        command = "exit 1"
+
+        [tasks.as_nobody_known]
+        service = "api"
+        user = "taskflow-no-such-user"
+        command = "true"
+
+        [tasks.healthy]
+        service = "api"
+        command = "true"
+        """
+    )
+    assert (await h.wait((await h.engine.trigger("call_api")).id)).run.state is RunState.FAILED
+    await asyncio.sleep(0.6)  # past the cooldown: the next admitted run is the probe
+    refused = await h.wait((await h.engine.trigger("as_nobody_known")).id)
+    assert refused.run.state is RunState.FAILED and refused.run.error_type == "config"
+    tree = await h.wait((await h.engine.trigger("healthy")).id, timeout=10)
+    assert tree.run.state is RunState.SUCCEEDED
+    [breaker] = [b for b in h.engine.board.states() if b.service == "api"]
+    assert breaker.status is BreakerStatus.CLOSED
+
+
 async def test_timeout_kills_the_whole_process_group(make_engine):
     h = await make_engine(
         """

@@ -248,6 +248,10 @@ class RunLedger:
             changed = self.board.record(spec.service, run.id, success, now)
             if changed is not None:
                 self.record_breaker(changed)
+        elif spec.service:
+            # Says nothing about the service (cancelled, or refused before it began): a probe
+            # slot it held goes back, or the breaker would wait for this run forever.
+            self.board.release(spec.service, run.id, now)
 
         run.exit_code = outcome.exit_code
         run.result = outcome.result
