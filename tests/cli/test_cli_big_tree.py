@@ -15,7 +15,7 @@ import pytest
 from daemon_process import DaemonProcess
 
 from taskflow.client import ClientError
-from taskflow.protocol import ErrorCode, ShowRun, Status
+from taskflow.protocol import ErrorCode, ListRuns, ListTasks, PageRunTree, PageTasks, ShowRun, Status, SummarizeRun
 
 from .conftest import taskflow
 
@@ -90,3 +90,37 @@ def test_a_whole_tree_too_big_for_a_frame_is_refused_with_a_sentence(big: Daemon
         assert refused.value.code == ErrorCode.BAD_REQUEST  # the caller's to fix, not a daemon bug
         assert "frame limit" in refused.value.message and "PageRunTree" in refused.value.message
         assert client.call(Status()).tasks == SKIPPED + 5  # the connection is still good
+
+
+def test_ls_pages_through_ten_thousand_definitions(big: DaemonProcess) -> None:
+    listed = taskflow("ls", "--json", socket=big.socket, timeout=60)
+    assert listed.code == 0, listed.err
+    names = [task["name"] for task in listed.json()]
+    assert len(names) == SKIPPED + 5 and names == sorted(names) and len(set(names)) == len(names)
+    with big.client() as client:
+        with pytest.raises(ClientError) as refused:  # the one-reply form cannot hold them
+            client.call(ListTasks())
+        assert refused.value.code == ErrorCode.BAD_REQUEST
+        page = client.call(PageTasks(after="big/n00041", limit=3))
+        assert [t.name for t in page.tasks] == ["big/n00042", "big/n00043", "big/n00044"]
+        assert page.next_after == "big/n00044"
+        group = client.call(PageTasks(limit=1)).tasks[0]  # the group, with its 10,004 children
+        assert group.name == "big" and len(group.children) == SKIPPED + 4
+
+
+def test_pages_and_summaries_of_a_run_inside_the_tree(big: DaemonProcess, finished: str) -> None:
+    with big.client() as client:
+        seen: list[str] = []
+        offset: int | None = 0
+        while offset is not None:
+            page = client.call(PageRunTree(run_id=finished, offset=offset, limit=2000))
+            assert len(page.nodes) <= 2000
+            seen += [node.run.id for node in page.nodes]
+            offset = page.next_offset
+        assert seen[0] == finished and len(seen) == len(set(seen)) == SKIPPED + 5
+        bad = client.call(ListRuns(task="big/bad", roots_only=False, limit=1))[0]
+        summary = client.call(SummarizeRun(run_id=bad.id))
+        assert summary.run.id == bad.id and summary.nodes == 1 and summary.leaves == {"failed": 1}
+        assert [run.task for run in summary.trouble] == ["big/bad"]
+        [node] = client.call(PageRunTree(run_id=bad.id)).nodes
+        assert node.attempts[0].exit_code == 7

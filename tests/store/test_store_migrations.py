@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from taskflow.model import Run, new_ulid
+from taskflow.model import Run, RunState, new_ulid
 from taskflow.store import MIGRATIONS, Migration, Store, StoreError
 
 # A v2 step as a later taskflow would ship it: a column added with a backfill.
@@ -109,3 +109,39 @@ async def test_foreign_sqlite_file_is_refused(tmp_path: Path) -> None:
 async def test_missing_directory_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(StoreError, match="does not exist"):
         await Store.open(tmp_path / "nope" / "state.db")
+
+
+async def test_schema_3_compacts_history_and_keeps_every_attempt_and_count(tmp_path: Path) -> None:
+    """A file from before schema 3, written as that taskflow wrote it: full output paths,
+    counts by state computed from the rows. After the upgrade the paths read back the same,
+    the usual one is stored as '', the counts are kept by triggers, the file is compacted."""
+    path = tmp_path / "state.db"
+    v2 = await Store.open(path, migrations=MIGRATIONS[:2])
+    created = datetime(2026, 1, 1, tzinfo=UTC)
+    runs = [Run(id=(i := new_ulid()), task="nightly", root_id=i, created_at=created, state=state)
+            for state in (RunState.SUCCEEDED, RunState.SUCCEEDED, RunState.FAILED)]
+    await v2.save_runs(runs)
+    await v2.close()
+    usual = f"{tmp_path}/output/{runs[0].id}.1"
+    with sqlite3.connect(path) as conn:
+        conn.executemany(
+            "INSERT INTO attempts (run_id, number, state, output_dir) VALUES (?, 1, 'succeeded', ?)",
+            [(runs[0].id, usual), (runs[1].id, "/srv/elsewhere/out"), (runs[2].id, None)],
+        )
+
+    store = await Store.open(path)
+    try:
+        assert [(await store.attempts(r.id))[0].output_dir for r in runs] == [usual, "/srv/elsewhere/out", None]
+        assert await store.counts_by_state() == {"succeeded": 2, "failed": 1}
+        runs[2].state = RunState.SUCCEEDED
+        await store.save_runs([runs[2]])
+        await store.save_runs([Run(id=(i := new_ulid()), task="t", root_id=i, created_at=created)])
+        assert await store.counts_by_state() == {"succeeded": 3, "pending": 1}
+    finally:
+        await store.close()
+    with sqlite3.connect(path) as conn:
+        stored = dict(conn.execute("SELECT run_id, output_dir FROM attempts").fetchall())
+        assert stored[runs[0].id] == "" and stored[runs[1].id] == "/srv/elsewhere/out"
+        assert conn.execute("PRAGMA freelist_count").fetchone()[0] == 0
+        names = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
+    assert "runs_roots" not in names and "sqlite_autoindex_attempts_1" not in names

@@ -24,6 +24,7 @@ from taskflow.client.aio import ConnectionState
 from taskflow.model import BreakerStatus, RunState
 from taskflow.protocol import (
     Cancel,
+    GetRun,
     ListAudit,
     ListBreakers,
     ListRuns,
@@ -445,11 +446,6 @@ def many_definitions(groups: int = 100, leaves: int = 100) -> str:
     return "\n".join(lines) + "\n"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="ListTasks is one reply: 10,100 TaskInfo are about 1.9 MB, over the 1 MiB frame "
-    "limit, so the daemon refuses it until ListTasks is paged (issue 11, item 2)",
-)
 async def test_ten_thousand_definitions_show_rows(tmp_path: Path) -> None:
     proc = DaemonProcess(tmp_path, prefix="tf-tui-big")
     proc.write_tasks(many_definitions(), "big.toml")
@@ -461,5 +457,32 @@ async def test_ten_thousand_definitions_show_rows(tmp_path: Path) -> None:
             await until(lambda: len(tree.root.children) == 100, "100 group rows in the Tasks pane", timeout=20.0)
             await pilot.pause()
             assert tree.root.children[0].data == "db000"
+    finally:
+        proc.cleanup()
+
+
+async def test_a_ten_thousand_node_run_tree_loads_in_pages_and_shows_counts(tmp_path: Path) -> None:
+    """A run tree too big for one frame: selecting it reads it a page at a time, and the
+    collapsed group shows its children by state."""
+    children = "".join(f'[tasks.wide.children.n{i:05d}]\ncommand = "true"\nenabled = false\n' for i in range(10_000))
+    proc = DaemonProcess(tmp_path, prefix="tf-tui-wide")
+    proc.write_tasks('[tasks.wide]\n[tasks.wide.children.bad]\ncommand = "exit 3"\n' + children, "wide.toml")
+    try:
+        proc.start(timeout=60.0)
+        ref = proc.call(TriggerTask(task="wide"))
+        await until(lambda: proc.call(GetRun(run_id=ref.id)).state.terminal, "the wide run to end", timeout=60.0)
+        app = live_app(proc)
+        async with app.run_test(size=(120, 36)) as pilot:
+            runs = app.screen.query_one(RunTreeView)
+            await until(lambda: ref.id in runs._index, "the wide run in the Runs pane")
+            runs.focus()
+            runs.move_cursor(runs._index[ref.id])
+            await until(lambda: len(app.world.children.get(ref.id, ())) == 10_001, "all 10,001 children read")
+            await pilot.pause()
+            label = runs._index[ref.id].label.plain
+            assert "⤼10000" in label and "✘1" in label, label
+            runs._index[ref.id].expand()
+            await pilot.pause()
+            assert len(runs._index[ref.id].children) == 10_001
     finally:
         proc.cleanup()

@@ -21,6 +21,8 @@ if TYPE_CHECKING:
 
 #: A ULID is 26 characters; anything shorter may be a prefix of one.
 ULID_LENGTH = 26
+#: How many of the newest runs a prefix of a run id is looked for in.
+PREFIX_SEARCH = 2000
 
 
 @contextmanager
@@ -63,8 +65,15 @@ def resolve_prefix(client: Client, prefix: str) -> str:
     from taskflow.protocol import ListRuns
 
     wanted = prefix.upper()
-    runs = client.call(ListRuns(limit=2000, roots_only=False))
-    matches = sorted({run.id for run in runs if run.id.startswith(wanted) or run.id.endswith(wanted)})
+    ids: list[str] = []
+    before: str | None = None
+    while len(ids) < PREFIX_SEARCH:  # pages of 500: 2,000 runs with long messages exceed a frame
+        runs = client.call(ListRuns(limit=500, roots_only=False, before=before))
+        ids += [run.id for run in runs]
+        if len(runs) < 500:
+            break
+        before = runs[-1].id
+    matches = sorted({run_id for run_id in ids if run_id.startswith(wanted) or run_id.endswith(wanted)})
     if not matches:
         raise CommandError(f"no run {prefix}")
     if len(matches) > 1:

@@ -51,6 +51,9 @@ def _print_status(info: StatusInfo) -> None:
     counts = ", ".join(f"[{STATE_STYLES.get(state, '')}]{count} {state}[/]"
                        for state, count in sorted(info.counts.items()) if count)
     grid.add_row("runs", counts or "none yet")
+    if info.systemd is not None:
+        manager = "user manager (systemctl --user)" if info.systemd.manager == "user" else "system manager"
+        grid.add_row("systemd", plain(f"{info.systemd.unit or 'unit unknown'}, {manager}"))
     out.print(grid)
     for problem in info.problems:
         out.print("[bold red]problem:[/] ", plain(problem), sep="")

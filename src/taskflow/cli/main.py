@@ -33,6 +33,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "taskflow.cli.events",
     "taskflow.cli.validate",
     "taskflow.cli.completion",
+    "taskflow.cli.web",
+    "taskflow.cli.service",
 )
 
 #: Which module defines each command, so a call like ``taskflow status --json`` imports only
@@ -61,6 +63,8 @@ COMMAND_HOMES: dict[str, str] = {
     "events": "taskflow.cli.events",
     "validate": "taskflow.cli.validate",
     "completion": "taskflow.cli.completion",
+    "web": "taskflow.cli.web",
+    "service": "taskflow.cli.service",
 }
 
 

@@ -16,7 +16,7 @@ from taskflow.cli import EXIT_OK, EXIT_RUN_FAILED, EXIT_USAGE, Command, CommandE
 if TYPE_CHECKING:  # the client and the protocol are imported by each handler, when it runs
     from taskflow.client import Client
     from taskflow.model import Run
-    from taskflow.protocol import RunRef
+    from taskflow.protocol import RunRef, TriggerTask
 
 RUN_STATES = ("pending", "queued", "running", "retrying", "blocked", "succeeded", "failed",
               "cancelled", "skipped", "interrupted")
@@ -45,9 +45,12 @@ def _duration(text: str) -> float:
 # ------------------------------------------------------------------------- run / exec
 
 def _run_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("name", metavar="NAME", help="task or tree to run, e.g. nightly/verify")
+    parser.add_argument("names", nargs="*", metavar="NAME",
+                        help="task or tree to run, e.g. nightly/verify; several names start a run each")
     parser.add_argument("-p", "--param", dest="params", action="append", default=[],
                         metavar="K=V", help="parameter (repeatable); V is parsed as JSON when it can be")
+    parser.add_argument("--from-file", metavar="FILE",
+                        help="one run per line of FILE (- for stdin): NAME [K=V ...]")
     parser.add_argument("--wait", action="store_true",
                         help="wait for the run to end; exit 3 if it did not succeed")
 
@@ -57,9 +60,41 @@ def run(args: argparse.Namespace) -> int:
     from taskflow.protocol import TriggerTask
 
     params = dict(parse_param(p) for p in args.params)
+    if args.from_file is None and len(args.names) == 1:
+        with connect(args) as client:
+            ref = client.call(TriggerTask(task=args.names[0], params=params))
+            return _started(args, client, ref)
+    if args.from_file is not None and args.names:
+        raise CommandError("give task names or --from-file, not both", EXIT_USAGE)
+    if not args.names and args.from_file is None:
+        raise CommandError("run needs a task name, e.g. taskflow run nightly", EXIT_USAGE)
+    from taskflow.cli.bulk import read_lines, submit_all
+
+    if args.from_file is None:
+        lines = [(0, name) for name in args.names]
+        requests = [TriggerTask(task=name, params=params) for name in args.names]
+    else:
+        lines = read_lines(args.from_file)
+        requests = [_trigger_line(number, text, params) for number, text in lines]
     with connect(args) as client:
-        ref = client.call(TriggerTask(task=args.name, params=params))
-        return _started(args, client, ref)
+        return submit_all(args, client, requests, [number for number, _ in lines])
+
+
+def _trigger_line(number: int, text: str, params: dict[str, Any]) -> TriggerTask:
+    """``NAME [K=V ...]`` of a ``--from-file`` line; its parameters override ``-p``."""
+    import shlex
+
+    from taskflow.protocol import TriggerTask
+
+    try:
+        name, *pairs = shlex.split(text)
+    except ValueError as exc:
+        raise CommandError(f"line {number}: {exc}", EXIT_USAGE) from None
+    try:
+        line_params = dict(parse_param(pair) for pair in pairs)
+    except CommandError as exc:
+        raise CommandError(f"line {number}: {exc}", EXIT_USAGE) from None
+    return TriggerTask(task=name, params={**params, **line_params})
 
 
 def _exec_arguments(parser: argparse.ArgumentParser) -> None:
@@ -69,6 +104,8 @@ def _exec_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--cwd", metavar="DIR", help="working directory on the daemon's host")
     parser.add_argument("--wait", action="store_true",
                         help="wait for the run to end; exit 3 if it did not succeed")
+    parser.add_argument("--from-file", metavar="FILE",
+                        help="one run per line of FILE (- for stdin), each line a /bin/sh command")
     parser.add_argument("command", nargs=argparse.REMAINDER, metavar="-- CMD ...",
                         help="the command (argv); one argument with spaces runs under /bin/sh -c")
 
@@ -80,14 +117,33 @@ def exec_command(args: argparse.Namespace) -> int:
     argv = list(args.command)
     if argv and argv[0] == "--":
         argv = argv[1:]
+    if args.from_file is not None:
+        if argv:
+            raise CommandError("give a command or --from-file, not both", EXIT_USAGE)
+        from taskflow.cli.bulk import read_lines, submit_all
+
+        lines = read_lines(args.from_file)
+        requests = [Exec(command=["/bin/sh", "-c", text], name=args.name or _program(text), timeout=args.timeout,
+                         retries=args.retries, cwd=args.cwd) for _, text in lines]
+        with connect(args) as client:
+            return submit_all(args, client, requests, [number for number, _ in lines])
     if not argv:
         raise CommandError("exec needs a command after --, e.g. taskflow exec -- df -h", EXIT_USAGE)
+    name = args.name
     if len(argv) == 1 and any(c.isspace() for c in argv[0]):
+        name = name or _program(argv[0])
         argv = ["/bin/sh", "-c", argv[0]]
     with connect(args) as client:
-        ref = client.call(Exec(command=argv, name=args.name, timeout=args.timeout,
+        ref = client.call(Exec(command=argv, name=name, timeout=args.timeout,
                                retries=args.retries, cwd=args.cwd))
         return _started(args, client, ref)
+
+
+def _program(shell_line: str) -> str | None:
+    """What an ad-hoc shell line is named after: its first word's program (``@rsync``, not
+    ``@sh``), or None to let the daemon choose."""
+    words = shell_line.split()
+    return (words[0].rsplit("/", 1)[-1] or None) if words else None
 
 
 def _started(args: argparse.Namespace, client: Client, ref: RunRef) -> int:

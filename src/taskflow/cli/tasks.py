@@ -23,10 +23,16 @@ def _ls_arguments(parser: argparse.ArgumentParser) -> None:
 def ls(args: argparse.Namespace) -> int:
     from taskflow.cli.connection import connect
     from taskflow.cli.output import print_json
-    from taskflow.protocol import ListTasks
+    from taskflow.protocol import PageTasks, TaskInfo
 
+    tasks: list[TaskInfo] = []
+    after: str | None = None
     with connect(args) as client:
-        tasks = client.call(ListTasks(enabled=args.enabled, tag=args.tag))
+        while True:  # a page at a time: ten thousand definitions do not fit in one frame
+            page = client.call(PageTasks(enabled=args.enabled, tag=args.tag, after=after))
+            tasks.extend(page.tasks)
+            if (after := page.next_after) is None:
+                break
     if args.json:
         print_json(tasks)
         return EXIT_OK

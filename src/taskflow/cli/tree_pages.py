@@ -22,9 +22,4 @@ def fetch_tree(client: Client, run_id: str) -> RunTree:
         page = client.call(PageRunTree(run_id=run_id, offset=offset, limit=PAGE))
         nodes.extend(page.nodes)
         offset = page.next_offset
-    by_id = {node.run.id: node for node in nodes}
-    for node in nodes[1:]:
-        parent = by_id.get(node.run.parent_id or "")
-        if parent is not None:
-            parent.children.append(node)
-    return nodes[0]
+    return RunTree.linked(nodes)

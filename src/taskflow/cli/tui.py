@@ -26,6 +26,8 @@ DEMO_START_TIMEOUT = 20.0
 
 def add_tui_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--theme", metavar="NAME", help="colour theme (a built-in name or a theme file)")
+    parser.add_argument("--read-only", action="store_true",
+                        help="refuse every key that changes the daemon, whatever your role")
 
 
 def _load_run_tui() -> Callable[..., int]:
@@ -70,7 +72,7 @@ def tui(args: argparse.Namespace) -> int:
     prefs = ui_preferences()
     result = run_tui(resolve_socket_path(getattr(args, "socket", None)),
                      theme=getattr(args, "theme", None) or prefs.theme, keys=prefs.keys or None,
-                     confirm_run=prefs.confirm_run)
+                     confirm_run=prefs.confirm_run, read_only=getattr(args, "read_only", False))
     return int(result or EXIT_OK)
 
 
@@ -113,7 +115,8 @@ def demo(args: argparse.Namespace) -> int:
                 print(f"taskflow demo: {exc}; following events instead (Ctrl-C to stop)",
                       file=sys.stderr)
             else:
-                return int(run_tui(socket_path, theme=args.theme, keys=None) or EXIT_OK)
+                return int(run_tui(socket_path, theme=args.theme, keys=None, read_only=args.read_only)
+                           or EXIT_OK)
         from taskflow.cli.events import events
 
         return events(argparse.Namespace(socket=socket_path, json=True, topics=None, run_id=None))

@@ -96,9 +96,12 @@ class Daemon:
 
     async def _serve(self) -> None:
         self._import_plugins()
-        self.store = await Store.open(self.state_dir / DB_NAME, commit_window=self.config.commit_window)
+        output_root = self.state_dir / "output"
+        self.store = await Store.open(
+            self.state_dir / DB_NAME, commit_window=self.config.commit_window, output_root=output_root
+        )
         executor = ProcessExecutor(
-            self.state_dir / "output",
+            output_root,
             output_cap=self.config.output_cap,
             stop_grace=self.config.stop_grace,
             python_path=self.config.python_path,
@@ -111,7 +114,7 @@ class Daemon:
         self.engine = Engine(self.store, executor, self._engine_settings(self.config))
         taskset = self._load_tasks()
         await self.engine.start(taskset)
-        self.views = DaemonViews(self.engine, self.store, self.task_files)
+        self.views = DaemonViews(self.engine, self.store, self.task_files, self.notifier.info)
         self.heartbeat = Heartbeat(self.views, self.notifier)
         self.server = Server(
             self.config.socket,

@@ -15,11 +15,22 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import msgspec
 
+from taskflow.daemon.paging import SkeletonNode, TreeSkeleton, leaf_counts, task_page
 from taskflow.daemon.server import Peer, RequestError
-from taskflow.daemon.views import public_run, summarize
+from taskflow.daemon.views import public_run
 from taskflow.engine.errors import EngineError
 from taskflow.engine.executor import OutputChunk
-from taskflow.model import AuditEntry, BreakerState, DaemonConfig, Role, Run, RunState, RunTree, TaskSpec
+from taskflow.model import (
+    AuditEntry,
+    BreakerState,
+    DaemonConfig,
+    Role,
+    Run,
+    RunState,
+    RunTree,
+    SkipReason,
+    TaskSpec,
+)
 from taskflow.protocol import (
     Cancel,
     DisableTask,
@@ -36,6 +47,7 @@ from taskflow.protocol import (
     ListTasks,
     LogChunk,
     PageRunTree,
+    PageTasks,
     ReadLogs,
     Reload,
     ReloadInfo,
@@ -49,6 +61,7 @@ from taskflow.protocol import (
     StatusInfo,
     SummarizeRun,
     TaskInfo,
+    TaskPage,
     TreePage,
     TriggerTask,
     TripBreaker,
@@ -146,6 +159,7 @@ class RequestHandler:
             Status: self.status,
             Health: self.health,
             ListTasks: self.list_tasks,
+            PageTasks: self.page_tasks,
             GetTask: self.get_task,
             ListRuns: self.list_runs,
             ShowRun: self.show_run,
@@ -249,12 +263,23 @@ class RequestHandler:
         return HealthInfo(ok=not problems, loop_lag_ms=lag, problems=problems)
 
     async def list_tasks(self, request: ListTasks, peer: Peer) -> list[TaskInfo]:
-        infos = [self.views.task_info(name) for name in sorted(self.engine.tasks)]
-        if request.enabled is not None:
-            infos = [i for i in infos if i.enabled == request.enabled]
-        if request.tag:
-            infos = [i for i in infos if request.tag in i.tags]
-        return infos
+        infos = [self._task_view(name, request.enabled, request.tag) for name in sorted(self.engine.tasks)]
+        return [info for info in infos if info is not None]
+
+    async def page_tasks(self, request: PageTasks, peer: Peer) -> TaskPage:
+        return task_page(
+            sorted(self.engine.tasks),
+            lambda name: self._task_view(name, request.enabled, request.tag),
+            after=request.after, limit=max(1, min(request.limit, 10_000)),
+        )
+
+    def _task_view(self, name: str, enabled: bool | None, tag: str | None) -> TaskInfo | None:
+        """``name``'s view, or None when it does not pass the filters."""
+        spec = self.engine.tasks[name]
+        if tag and tag not in spec.tags:
+            return None
+        info = self.views.task_info(name)
+        return None if enabled is not None and info.enabled != enabled else info
 
     async def get_task(self, request: GetTask, peer: Peer) -> TaskSpec:
         spec = self.engine.tasks.get(request.name)
@@ -283,16 +308,46 @@ class RequestHandler:
         return public_run(run)
 
     async def summarize_run(self, request: SummarizeRun, peer: Peer) -> RunSummary:
-        tree = self.views.public_tree(await self._subtree(request.run_id))
-        return summarize(tree, max(0, min(request.limit, 1000)))
+        skeleton = await self._skeleton(request.run_id)
+        leaves, trouble = leaf_counts(skeleton, max(0, min(request.limit, 1000)))
+        found = await self._full_runs([skeleton.order[0].id, *trouble])
+        if not found or found[0].run.id != skeleton.order[0].id:  # pruned between the reads
+            raise RequestError(ErrorCode.NOT_FOUND, f"no run {request.run_id}")
+        top, *rest = found
+        return RunSummary(
+            run=top.run, nodes=len(skeleton.order), leaves=leaves, trouble=[node.run for node in rest]
+        )
 
     async def page_run_tree(self, request: PageRunTree, peer: Peer) -> TreePage:
-        tree = await self._subtree(request.run_id)
-        nodes = list(tree.walk())
+        skeleton = await self._skeleton(request.run_id)
         start = max(0, request.offset)
         end = start + max(1, min(request.limit, 2000))
-        page = [self.views.public_tree(RunTree(run=n.run, attempts=n.attempts)) for n in nodes[start:end]]
-        return TreePage(nodes=page, next_offset=end if end < len(nodes) else None)
+        page = await self._full_runs([node.id for node in skeleton.order[start:end]])
+        return TreePage(nodes=page, next_offset=end if end < len(skeleton.order) else None)
+
+    async def _skeleton(self, run_id: str) -> TreeSkeleton:
+        """The shape of the tree below and including ``run_id`` (after pending writes land),
+        with the states of runs the store has not caught up on."""
+        await self.store.flush()
+        run = await self.store.get_run(run_id)
+        if run is None:
+            raise RequestError(ErrorCode.NOT_FOUND, f"no run {run_id}")
+        unsaved = self.engine.unsaved
+        rows = await self.store.tree_skeleton(run.root_id)
+        nodes = (
+            SkeletonNode(id, parent, RunState(state), SkipReason(skip) if skip else None)
+            if id not in unsaved
+            else SkeletonNode(id, parent, unsaved[id].state, unsaved[id].skip_reason)
+            for id, parent, state, skip in rows
+        )
+        skeleton = TreeSkeleton(nodes, run_id)
+        if not skeleton.order:  # pruned between the two reads
+            raise RequestError(ErrorCode.NOT_FOUND, f"no run {run_id}")
+        return skeleton
+
+    async def _full_runs(self, run_ids: list[str]) -> list[RunTree]:
+        """These runs with their attempts, as clients see them; childless."""
+        return [self.views.public_tree(node) for node in await self.store.runs_with_attempts(run_ids)]
 
     async def _subtree(self, run_id: str) -> RunTree:
         """The stored tree below and including ``run_id`` (after pending writes land)."""

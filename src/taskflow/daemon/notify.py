@@ -3,7 +3,8 @@
 ``READY=1`` once serving, ``STATUS=`` with counts, ``WATCHDOG=1`` from the event loop at half
 the interval systemd asks for, ``STOPPING=1`` on shutdown. Outside systemd (no
 ``NOTIFY_SOCKET``) every call is a no-op. The variables are removed from the environment so
-tasks never inherit them.
+tasks never inherit them. What was seen of systemd at start (``INVOCATION_ID``, the unit
+from the cgroup) is kept in ``SystemdNotifier.info`` for ``status``.
 """
 
 from __future__ import annotations
@@ -14,13 +15,50 @@ import os
 import socket
 from collections.abc import Mapping
 
+from taskflow.protocol import SystemdInfo
+
 log = logging.getLogger(__name__)
+
+#: Where the kernel says which cgroup this process is in; systemd names it after the unit.
+CGROUP_FILE = "/proc/self/cgroup"
+
+
+def systemd_info(env: Mapping[str, str], cgroup_file: str = CGROUP_FILE) -> SystemdInfo | None:
+    """How systemd runs this process, or None when systemd did not start it.
+
+    systemd sets ``INVOCATION_ID`` for every service it starts (and ``NOTIFY_SOCKET`` for
+    ``Type=notify``); the unit is the last ``*.service`` of the cgroup path, and a path
+    through ``user@UID.service`` means a user's manager runs it.
+    """
+    invocation = env.get("INVOCATION_ID") or None
+    notify = bool(env.get("NOTIFY_SOCKET"))
+    if invocation is None and not notify:
+        return None
+    unit = None
+    manager = "system"
+    try:
+        with open(cgroup_file, encoding="utf-8", errors="replace") as f:
+            lines = f.read().splitlines()
+    except OSError:
+        lines = []
+    for line in lines:
+        # cgroup v2: "0::/system.slice/taskflowd.service"; v1: "1:name=systemd:/system.slice/…"
+        _, controllers, path = (line.split(":", 2) + ["", ""])[:3]
+        if controllers not in ("", "name=systemd"):
+            continue
+        parts = path.strip("/").split("/")
+        services = [p for p in parts if p.endswith(".service")]
+        if services:
+            unit = services[-1]
+            manager = "user" if any(p.startswith("user@") for p in services[:-1]) else "system"
+    return SystemdInfo(unit=unit, manager=manager, invocation_id=invocation, notify=notify)
 
 
 class SystemdNotifier:
     def __init__(self, env: Mapping[str, str] | None = None) -> None:
         if env is None:
             env = os.environ
+        self.info = systemd_info(env)
         self.address = env.get("NOTIFY_SOCKET") or None
         self.watchdog_usec = 0
         usec = env.get("WATCHDOG_USEC")

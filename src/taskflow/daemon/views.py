@@ -15,8 +15,8 @@ import msgspec
 
 from taskflow import __version__
 from taskflow.daemon.server import RequestError
-from taskflow.model import Run, RunState, RunTree, SkipReason
-from taskflow.protocol import ErrorCode, RunSummary, StatusInfo, TaskInfo
+from taskflow.model import Run, RunState, RunTree
+from taskflow.protocol import ErrorCode, StatusInfo, SystemdInfo, TaskInfo
 
 if TYPE_CHECKING:
     from taskflow.engine.engine import Engine
@@ -39,10 +39,12 @@ class TaskFileReport:
 class DaemonViews:
     """Builds the protocol's views of tasks, the daemon's status and run trees."""
 
-    def __init__(self, engine: Engine, store: Store, task_files: TaskFileReport) -> None:
+    def __init__(self, engine: Engine, store: Store, task_files: TaskFileReport,
+                 systemd: SystemdInfo | None = None) -> None:
         self.engine = engine
         self.store = store
         self.task_files = task_files
+        self.systemd = systemd  # how systemd runs the daemon, seen at start; None outside it
 
     def task_info(self, name: str) -> TaskInfo:
         engine = self.engine
@@ -87,6 +89,7 @@ class DaemonViews:
             files=self.task_files.files,
             tasks=len(engine.tasks),
             problems=self.problems(),
+            systemd=self.systemd,
         )
 
     def problems(self) -> list[str]:
@@ -128,23 +131,3 @@ class DaemonViews:
             attempts=attempts,
             children=[self.public_tree(child) for child in tree.children],
         )
-
-
-_TROUBLE = frozenset({RunState.FAILED, RunState.CANCELLED, RunState.INTERRUPTED})
-
-
-def summarize(tree: RunTree, limit: int) -> RunSummary:
-    """Counts of ``tree``'s leaves by state, and its first ``limit`` leaves in trouble."""
-    nodes = 0
-    leaves: dict[str, int] = {}
-    trouble: list[Run] = []
-    for node in tree.walk():
-        nodes += 1
-        if node.children:
-            continue
-        state = node.run.state
-        leaves[state.value] = leaves.get(state.value, 0) + 1
-        upstream = state is RunState.SKIPPED and node.run.skip_reason is SkipReason.UPSTREAM
-        if (state in _TROUBLE or upstream) and len(trouble) < limit:
-            trouble.append(node.run)
-    return RunSummary(run=tree.run, nodes=nodes, leaves=leaves, trouble=trouble)

@@ -134,3 +134,14 @@ class RunTree(msgspec.Struct, kw_only=True):
         yield self
         for child in self.children:
             yield from child.walk()
+
+    @staticmethod
+    def linked(nodes: list[RunTree]) -> RunTree:
+        """The tree of childless ``nodes`` given in tree order (the top first, each parent
+        before its children, as ``PageRunTree`` pages them), linked by ``parent_id``."""
+        by_id = {node.run.id: node for node in nodes}
+        for node in nodes[1:]:
+            parent = by_id.get(node.run.parent_id or "")
+            if parent is not None:
+                parent.children.append(node)
+        return nodes[0]

@@ -32,6 +32,9 @@ from taskflow.protocol.daemon_views import (
 from taskflow.protocol.daemon_views import (
     StatusInfo as StatusInfo,
 )
+from taskflow.protocol.daemon_views import (
+    SystemdInfo as SystemdInfo,
+)
 from taskflow.protocol.events import (
     EVENT_TYPES as EVENT_TYPES,
 )
@@ -207,6 +210,9 @@ from taskflow.protocol.task_requests import (
     PageRunTree as PageRunTree,
 )
 from taskflow.protocol.task_requests import (
+    PageTasks as PageTasks,
+)
+from taskflow.protocol.task_requests import (
     ReadLogs as ReadLogs,
 )
 from taskflow.protocol.task_requests import (
@@ -241,6 +247,9 @@ from taskflow.protocol.task_views import (
 )
 from taskflow.protocol.task_views import (
     TaskInfo as TaskInfo,
+)
+from taskflow.protocol.task_views import (
+    TaskPage as TaskPage,
 )
 from taskflow.protocol.task_views import (
     TreePage as TreePage,

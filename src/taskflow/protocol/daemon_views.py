@@ -15,6 +15,18 @@ class View(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """Base of the view structs: strict like every message."""
 
 
+class SystemdInfo(View):
+    """How systemd runs the daemon, as seen when it started (``taskflow service status``).
+
+    Present only when systemd started it (``INVOCATION_ID`` or ``NOTIFY_SOCKET`` was set).
+    """
+
+    unit: str | None = None  # "taskflowd.service", read from the daemon's cgroup; None if unknown
+    manager: str = "system"  # "system", or "user" for a unit of a user's manager (systemctl --user)
+    invocation_id: str | None = None  # systemd's id of this start (journalctl _SYSTEMD_INVOCATION_ID=…)
+    notify: bool = False  # READY/STATUS/WATCHDOG go to systemd (NOTIFY_SOCKET was set)
+
+
 class StatusInfo(View):
     """Daemon health and load at a glance (``status``, the TUI header, ``stats`` events)."""
 
@@ -30,6 +42,7 @@ class StatusInfo(View):
     files: int = 0
     tasks: int = 0
     problems: list[str] = []  # daemon-level trouble, one sentence each (e.g. a full state disk)
+    systemd: SystemdInfo | None = None  # None when systemd did not start the daemon
 
 
 class HealthInfo(View):

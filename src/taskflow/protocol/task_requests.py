@@ -17,7 +17,7 @@ from typing import Any, get_args
 from taskflow.model import AuditEntry, BreakerState, Run, RunState, RunTree, TaskSpec
 from taskflow.protocol.daemon_requests import Health, Reload, Status, Subscribe, Unsubscribe
 from taskflow.protocol.request_base import Request, response_type, result_decoder
-from taskflow.protocol.task_views import LogChunk, LogStream, RunRef, RunSummary, TaskInfo, TreePage
+from taskflow.protocol.task_views import LogChunk, LogStream, RunRef, RunSummary, TaskInfo, TaskPage, TreePage
 
 __all__ = [
     "MUTATING_REQUESTS",
@@ -36,6 +36,7 @@ __all__ = [
     "ListRuns",
     "ListTasks",
     "PageRunTree",
+    "PageTasks",
     "ReadLogs",
     "Reload",
     "Request",
@@ -55,8 +56,19 @@ __all__ = [
 
 # Reads (any role)
 class ListTasks(Request[list[TaskInfo]], kw_only=True):
-    """Task definitions, optionally only enabled/disabled ones or one tag's."""
+    """Task definitions, optionally only enabled/disabled ones or one tag's. More than fit in
+    one frame are refused (``bad_request``): use ``PageTasks``."""
 
+    enabled: bool | None = None
+    tag: str | None = None
+
+
+class PageTasks(Request[TaskPage], kw_only=True):
+    """Task definitions in name order after ``after`` (from the start when None), at most
+    ``limit`` and never more than fit in one frame; filtered as ``ListTasks``."""
+
+    after: str | None = None
+    limit: int = 2000
     enabled: bool | None = None
     tag: str | None = None
 
@@ -180,6 +192,7 @@ AnyRequest = (
     Status
     | Health
     | ListTasks
+    | PageTasks
     | GetTask
     | ListRuns
     | ShowRun

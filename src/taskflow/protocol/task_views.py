@@ -15,7 +15,7 @@ from taskflow.model import Run, RunState, RunTree
 from taskflow.protocol.daemon_views import HealthInfo, ReloadInfo, StatusInfo, View
 
 __all__ = ["HealthInfo", "LogChunk", "LogStream", "ReloadInfo", "RunRef", "RunSummary", "StatusInfo",
-           "TaskInfo", "TreePage", "View"]
+           "TaskInfo", "TaskPage", "TreePage", "View"]
 
 LogStream = Literal["stdout", "stderr", "both"]
 
@@ -39,6 +39,14 @@ class TaskInfo(View):
     pool: str | None = None
     depends_on: list[str] = []
     children: list[str] = []
+
+
+class TaskPage(View):
+    """Task definitions in name order, after ``PageTasks.after``; as many as fit well inside
+    one frame. ``next_after`` is the name to ask after next, None when there are no more."""
+
+    tasks: list[TaskInfo]
+    next_after: str | None = None
 
 
 class RunRef(View):

@@ -13,6 +13,7 @@ from taskflow.store.rows import (
     AUDIT_SELECT,
     BREAKER_SELECT,
     RUN_SELECT,
+    OutputDirs,
     from_ts,
     row_attempt,
     row_audit,
@@ -26,7 +27,7 @@ async def get_run(db: ReaderPool, run_id: str) -> Run | None:
     return row_run(rows[0]) if rows else None
 
 
-async def run_tree(db: ReaderPool, root_id: str) -> RunTree | None:
+async def run_tree(db: ReaderPool, root_id: str, dirs: OutputDirs) -> RunTree | None:
     """The whole run tree under ``root_id``; children in creation order."""
     runs = await db.fetchall(
         f"SELECT {RUN_SELECT} FROM runs WHERE root_id = ? ORDER BY created_at, id", (root_id,)
@@ -42,7 +43,7 @@ async def run_tree(db: ReaderPool, root_id: str) -> RunTree | None:
     for row in attempt_rows:
         node = nodes.get(row[0])
         if node is not None:
-            node.attempts.append(row_attempt(row))
+            node.attempts.append(row_attempt(row, dirs))
     root = nodes.get(root_id)
     if root is None:  # the root row itself is gone (pruned mid-read); nothing coherent to show
         return None
@@ -53,6 +54,34 @@ async def run_tree(db: ReaderPool, root_id: str) -> RunTree | None:
         parent = nodes.get(node.run.parent_id or "", root)
         parent.children.append(node)
     return root
+
+
+async def tree_skeleton(db: ReaderPool, root_id: str) -> list[tuple[str, str | None, str, str | None]]:
+    """``(id, parent_id, state, skip_reason)`` of every run of a tree, in creation order:
+    a big tree's shape without its runs' full rows, attempts or spec snapshots."""
+    return await db.fetchall(
+        "SELECT id, parent_id, state, skip_reason FROM runs WHERE root_id = ? ORDER BY created_at, id",
+        (root_id,),
+    )
+
+
+async def runs_with_attempts(db: ReaderPool, run_ids: list[str], dirs: OutputDirs) -> list[RunTree]:
+    """The runs ``run_ids`` (in that order, those that exist) with their attempts, no children."""
+    nodes: dict[str, RunTree] = {}
+    for at in range(0, len(run_ids), 500):  # SQLite's bound-parameter limit is 999 on old builds
+        chunk = run_ids[at : at + 500]
+        marks = ", ".join("?" * len(chunk))
+        for row in await db.fetchall(f"SELECT {RUN_SELECT} FROM runs WHERE id IN ({marks})", tuple(chunk)):
+            nodes[row[0]] = RunTree(run=row_run(row), attempts=[])
+        rows = await db.fetchall(
+            f"SELECT {ATTEMPT_SELECT} FROM attempts WHERE run_id IN ({marks}) ORDER BY run_id, number",
+            tuple(chunk),
+        )
+        for row in rows:
+            node = nodes.get(row[0])
+            if node is not None:
+                node.attempts.append(row_attempt(row, dirs))
+    return [nodes[run_id] for run_id in run_ids if run_id in nodes]
 
 
 async def list_runs(
@@ -98,11 +127,11 @@ async def active_runs(db: ReaderPool) -> list[Run]:
     return [row_run(row) for row in rows]
 
 
-async def attempts(db: ReaderPool, run_id: str) -> list[Attempt]:
+async def attempts(db: ReaderPool, run_id: str, dirs: OutputDirs) -> list[Attempt]:
     rows = await db.fetchall(
         f"SELECT {ATTEMPT_SELECT} FROM attempts WHERE run_id = ? ORDER BY number", (run_id,)
     )
-    return [row_attempt(row) for row in rows]
+    return [row_attempt(row, dirs) for row in rows]
 
 
 async def last_runs_by_task(db: ReaderPool) -> dict[str, Run]:
@@ -146,7 +175,8 @@ async def audit(db: ReaderPool, limit: int = 100) -> list[AuditEntry]:
 
 
 async def counts_by_state(db: ReaderPool) -> dict[str, int]:
-    rows = await db.fetchall("SELECT state, count(*) FROM runs GROUP BY state")
+    """Runs by state, from the counts the schema's triggers keep (ten rows, any history)."""
+    rows = await db.fetchall("SELECT state, n FROM run_counts WHERE n > 0")
     return dict(rows)
 
 

@@ -23,7 +23,7 @@ from typing import NamedTuple
 
 from taskflow.model import TERMINAL_STATES, RetentionConfig
 from taskflow.store.readers import ReaderPool
-from taskflow.store.rows import ACTIVE_SQL, sql_in, to_ts
+from taskflow.store.rows import ACTIVE_SQL, OutputDirs, sql_in, to_ts
 from taskflow.store.writer import Write
 
 _TERMINAL_SQL = sql_in(TERMINAL_STATES)
@@ -73,17 +73,17 @@ async def prunable_roots(
     return [row[0] for row in rows]
 
 
-async def output_dirs(db: ReaderPool, root_ids: list[str]) -> list[str]:
+async def output_dirs(db: ReaderPool, root_ids: list[str], stored: OutputDirs) -> list[str]:
     """Output directories of every attempt in the given trees."""
     dirs: list[str] = []
     for start in range(0, len(root_ids), _CHUNK):
         chunk = root_ids[start : start + _CHUNK]
         rows = await db.fetchall(
-            "SELECT a.output_dir FROM attempts a JOIN runs r ON r.id = a.run_id "
+            "SELECT a.run_id, a.number, a.output_dir FROM attempts a JOIN runs r ON r.id = a.run_id "
             f"WHERE a.output_dir IS NOT NULL AND r.root_id IN ({', '.join('?' * len(chunk))})",
             tuple(chunk),
         )
-        dirs.extend(row[0] for row in rows)
+        dirs.extend(path for run_id, number, dir in rows if (path := stored.unpack(run_id, number, dir)))
     return dirs
 
 

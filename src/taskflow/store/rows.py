@@ -161,7 +161,26 @@ UPSERT_ATTEMPT = (
 )
 
 
-def attempt_row(attempt: Attempt) -> tuple[Any, ...]:
+class OutputDirs:
+    """Attempt output folders as stored. The usual one, ``<root>/<run id>.<n>``, is stored as
+    ``''`` (it is most of an attempt row's bytes, and the same for every attempt); any other
+    path as it is, None as None. Packing and unpacking round-trip exactly whatever the root."""
+
+    def __init__(self, root: str | None) -> None:
+        self.root = root
+
+    def pack(self, run_id: str, number: int, path: str | None) -> str | None:
+        if path is not None and self.root is not None and path == f"{self.root}/{run_id}.{number}":
+            return ""
+        return path
+
+    def unpack(self, run_id: str, number: int, stored: str | None) -> str | None:
+        if stored == "" and self.root is not None:
+            return f"{self.root}/{run_id}.{number}"
+        return stored
+
+
+def attempt_row(attempt: Attempt, dirs: OutputDirs) -> tuple[Any, ...]:
     return (
         attempt.run_id,
         attempt.number,
@@ -176,14 +195,14 @@ def attempt_row(attempt: Attempt) -> tuple[Any, ...]:
         attempt.message,
         attempt.peak_rss,
         attempt.cpu_seconds,
-        attempt.output_dir,
+        dirs.pack(attempt.run_id, attempt.number, attempt.output_dir),
         attempt.output_bytes,
         attempt.output_cut,
         to_json(attempt.result),
     )
 
 
-def row_attempt(row: tuple[Any, ...]) -> Attempt:
+def row_attempt(row: tuple[Any, ...], dirs: OutputDirs) -> Attempt:
     return Attempt(
         run_id=row[0],
         number=row[1],
@@ -198,7 +217,7 @@ def row_attempt(row: tuple[Any, ...]) -> Attempt:
         message=row[10],
         peak_rss=row[11],
         cpu_seconds=row[12],
-        output_dir=row[13],
+        output_dir=dirs.unpack(row[0], row[1], row[13]),
         output_bytes=row[14],
         output_cut=row[15],
         result=from_json(row[16]),

@@ -9,12 +9,15 @@ taskflow is refused rather than guessed at.
 
 from __future__ import annotations
 
+import logging
 import os
 import sqlite3
 from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
 from taskflow.store.errors import StoreError
+
+log = logging.getLogger("taskflow.store")
 
 
 class Migration(NamedTuple):
@@ -109,10 +112,79 @@ _V1 = (
     "CREATE TABLE meta (key TEXT PRIMARY KEY NOT NULL, value TEXT)",
 )
 
+def _compact_history(conn: sqlite3.Connection) -> None:
+    """Schema 3: fewer bytes per finished run, and counts by state that cost nothing to read.
+
+    - ``attempts`` becomes a WITHOUT ROWID table clustered on its key (``run_id, number``):
+      the separate key index, a second copy of every run id, goes.
+    - An attempt's output folder in the usual place (``output/<run id>.<n>`` beside the
+      database) is stored as ``''`` (see ``rows.OutputDirs``).
+    - ``runs_roots`` goes: ``runs_task_created`` answers the same queries (a task name
+      matched exactly is a root's; a child's name has its parent's as a prefix).
+    - ``run_counts`` holds runs by state, kept by triggers in the same transaction as the
+      row they count, so ``status`` reads ten rows, not the whole history.
+    """
+    path = conn.execute("PRAGMA database_list").fetchone()[2]
+    root = os.path.join(os.path.dirname(os.path.abspath(path)), "output") if path else None
+    columns = [row[1] for row in conn.execute("PRAGMA table_info(attempts)")]
+    conn.execute(_ATTEMPTS_V3.replace("CREATE TABLE attempts", "CREATE TABLE attempts_v3"))
+    listed = ", ".join(columns)
+    picked = ", ".join(
+        "CASE WHEN output_dir = ?1 || '/' || run_id || '.' || number THEN '' ELSE output_dir END"
+        if column == "output_dir" else column
+        for column in columns
+    )
+    conn.execute(f"INSERT INTO attempts_v3 ({listed}) SELECT {picked} FROM attempts", (root,))
+    conn.execute("DROP TABLE attempts")
+    conn.execute("ALTER TABLE attempts_v3 RENAME TO attempts")
+    conn.execute("DROP INDEX IF EXISTS runs_roots")
+    conn.execute("CREATE TABLE run_counts (state TEXT PRIMARY KEY NOT NULL, n INTEGER NOT NULL) WITHOUT ROWID")
+    conn.execute("INSERT INTO run_counts SELECT state, count(*) FROM runs GROUP BY state")
+    for statement in _RUN_COUNT_TRIGGERS:
+        conn.execute(statement)
+
+
+_ATTEMPTS_V3 = """CREATE TABLE attempts (
+        run_id TEXT NOT NULL,
+        number INTEGER NOT NULL,
+        state TEXT NOT NULL,
+        pid INTEGER,
+        pid_started_at REAL,
+        started_at REAL,
+        finished_at REAL,
+        exit_code INTEGER,
+        signal INTEGER,
+        error_type TEXT,
+        message TEXT,
+        peak_rss INTEGER,
+        cpu_seconds REAL,
+        output_dir TEXT,
+        output_bytes INTEGER NOT NULL DEFAULT 0,
+        output_cut INTEGER NOT NULL DEFAULT 0,
+        result TEXT,
+        PRIMARY KEY (run_id, number)
+    ) WITHOUT ROWID"""
+
+# A state's row is created by its first run (the UPSERT), and the trigger runs inside the
+# statement that changed ``runs``, so a count can never disagree with a committed table.
+_COUNT_UP = (
+    "INSERT INTO run_counts (state, n) VALUES (NEW.state, 1) "
+    "ON CONFLICT (state) DO UPDATE SET n = n + 1"
+)
+_RUN_COUNT_TRIGGERS = (
+    f"CREATE TRIGGER run_counts_insert AFTER INSERT ON runs BEGIN {_COUNT_UP}; END",
+    "CREATE TRIGGER run_counts_update AFTER UPDATE OF state ON runs WHEN OLD.state IS NOT NEW.state "
+    f"BEGIN UPDATE run_counts SET n = n - 1 WHERE state = OLD.state; {_COUNT_UP}; END",
+    "CREATE TRIGGER run_counts_delete AFTER DELETE ON runs "
+    "BEGIN UPDATE run_counts SET n = n - 1 WHERE state = OLD.state; END",
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration("initial schema", _V1),
     # Audit retention deletes by age; without this every sweep would scan the whole table.
     Migration("index audit entries by time", ("CREATE INDEX audit_at ON audit (at)",)),
+    Migration("compact history: attempts without rowid, usual output folders implied, runs "
+              "counted by state", _compact_history),
 )
 
 
@@ -143,11 +215,24 @@ def prepare_database(path: str, migrations: Sequence[Migration] = MIGRATIONS) ->
             raise StoreError(f"state database {path} is an SQLite file but not a taskflow one; use another --state-dir")
         for step in range(version, known):
             _apply(conn, path, step + 1, migrations[step])
+        if version < known:
+            _give_back_freed_pages(conn)
         return known
     except sqlite3.Error as exc:
         raise _error(path, exc) from exc
     finally:
         conn.close()
+
+
+def _give_back_freed_pages(conn: sqlite3.Connection) -> None:
+    """After an upgrade that rewrote a table, shrink the file to what it holds (once per
+    upgrade). Without room for the copy VACUUM makes, the file stays as it is: its free
+    pages are reused by later writes, so nothing is lost but the disk space."""
+    if conn.execute("PRAGMA freelist_count").fetchone()[0]:
+        try:
+            conn.execute("VACUUM")
+        except sqlite3.Error as exc:
+            log.warning("state database not compacted after its upgrade: %s", exc)
 
 
 def _apply(conn: sqlite3.Connection, path: str, version: int, migration: Migration) -> None:

@@ -40,6 +40,7 @@ from taskflow.store.rows import (
     UPSERT_RUN,
     UPSERT_SCHEDULE,
     UPSERT_TASK_STATE,
+    OutputDirs,
     attempt_row,
     audit_row,
     breaker_row,
@@ -57,7 +58,7 @@ class Store:
 
     def __init__(
         self, path: str, writer_conn: aiosqlite.Connection, writer: GroupCommitWriter,
-        readers: ReaderPool, next_audit_id: int,
+        readers: ReaderPool, next_audit_id: int, dirs: OutputDirs,
     ) -> None:  # fmt: skip
         self.path = path
         self._writer_conn = writer_conn
@@ -65,6 +66,7 @@ class Store:
         self._readers = readers
         self._next_audit_id = next_audit_id
         self._closed = False
+        self._dirs = dirs
 
     @classmethod
     async def open(
@@ -74,6 +76,7 @@ class Store:
         readers: int = 1,
         commit_window: float = 0.0,
         migrations: Sequence[Migration] = MIGRATIONS,
+        output_root: str | os.PathLike[str] | None = None,
     ) -> Store:
         """Open (creating or upgrading in place) the database at ``path``.
 
@@ -81,8 +84,11 @@ class Store:
         writes per fsync; 0 groups only what arrives while the previous commit is in flight,
         which already batches well under load without adding latency when idle.
         ``migrations`` is the schema history; tests pass a longer one to exercise upgrades.
+        ``output_root`` is the folder of the attempts' output (default: ``output`` beside
+        the database): attempts whose output is in the usual place there store no path.
         """
         path = os.fspath(path)
+        root = os.fspath(output_root) if output_root is not None else default_output_root(path)
         await asyncio.to_thread(prepare_database, path, migrations)
         try:
             # IMMEDIATE: the writer's batches begin implicitly (see GroupCommitWriter._apply).
@@ -107,7 +113,7 @@ class Store:
             await conn.close()
             raise
         writer = GroupCommitWriter(conn, path, window=commit_window)
-        return cls(path, conn, writer, pool, next_id)
+        return cls(path, conn, writer, pool, next_id, OutputDirs(root))
 
     async def close(self) -> None:
         """Commit pending writes, checkpoint the WAL into the main file, close connections."""
@@ -162,7 +168,7 @@ class Store:
     def save_attempt(self, attempt: Attempt) -> asyncio.Future[None]:
         """Upsert one attempt, keyed on (run id, number)."""
         try:
-            row = attempt_row(attempt)
+            row = attempt_row(attempt, self._dirs)
         except Exception as exc:  # noqa: BLE001 - an attempt that cannot be encoded is refused with its reason
             return self._refused("an attempt", exc)
         return self._writer.submit(((UPSERT_ATTEMPT, (attempt.run_id, attempt.number), row),), must_land=True)
@@ -231,7 +237,15 @@ class Store:
 
     async def run_tree(self, root_id: str) -> RunTree | None:
         """A whole run tree with attempts; children ordered by creation."""
-        return await queries.run_tree(self._readers, root_id)
+        return await queries.run_tree(self._readers, root_id, self._dirs)
+
+    async def tree_skeleton(self, root_id: str) -> list[tuple[str, str | None, str, str | None]]:
+        """``(id, parent_id, state, skip_reason)`` of every run of a tree, in creation order."""
+        return await queries.tree_skeleton(self._readers, root_id)
+
+    async def runs_with_attempts(self, run_ids: list[str]) -> list[RunTree]:
+        """These runs, in this order, each with its attempts and no children."""
+        return await queries.runs_with_attempts(self._readers, run_ids, self._dirs)
 
     async def list_runs(
         self,
@@ -252,7 +266,7 @@ class Store:
         return await queries.active_runs(self._readers)
 
     async def attempts(self, run_id: str) -> list[Attempt]:
-        return await queries.attempts(self._readers, run_id)
+        return await queries.attempts(self._readers, run_id, self._dirs)
 
     async def last_runs_by_task(self) -> dict[str, Run]:
         return await queries.last_runs_by_task(self._readers)
@@ -301,7 +315,7 @@ class Store:
         roots = await _retention.prunable_roots(self._readers, retention, now)
         if not roots:
             return 0
-        dirs = await _retention.output_dirs(self._readers, roots)
+        dirs = await _retention.output_dirs(self._readers, roots, self._dirs)
         writes: list[Write] = _retention.tree_deletes(roots)
         await self._writer.submit(writes)
         under = None if outputs_under is None else os.fspath(outputs_under)
@@ -321,6 +335,11 @@ class Store:
             pruned += len(ids)
             if len(ids) < _retention.AUDIT_CHUNK:
                 return pruned
+
+
+def default_output_root(db_path: str) -> str:
+    """Where attempts' output is unless the daemon says otherwise: ``output`` beside the file."""
+    return os.path.join(os.path.dirname(os.path.abspath(db_path)), "output")
 
 
 async def _check_writable(conn: aiosqlite.Connection, path: str) -> None:

@@ -33,12 +33,11 @@ from taskflow.protocol import (
     Push,
     Request,
     Resync,
-    ShowRun,
     TaskInfo,
 )
 from taskflow.tui.bindings import ALL_BINDING_GROUPS, APP_BINDINGS
 from taskflow.tui.clock import Clock, HostMetrics, psutil_host_metrics, system_clock
-from taskflow.tui.feed import read_audit, read_snapshot
+from taskflow.tui.feed import read_audit, read_run_tree, read_snapshot
 from taskflow.tui.glyphs import DEFAULT_STATE_COLOURS, Palette
 from taskflow.tui.messages import ClockTick, ConnectionChanged, FrameDue, ThemeChanged, WorldChanged
 from taskflow.tui.screens.audit import AuditScreen
@@ -84,9 +83,12 @@ class TaskflowApp(App[int]):
         live_clock: bool = True,
         watch_themes: bool | None = None,
         confirm_run: bool = True,
+        read_only: bool = False,
     ) -> None:
         """``snapshot`` shows fixed data without a daemon (tests, screenshots);
         ``confirm_run=False`` makes enter on the Tasks tree run the task without asking;
+        ``read_only=True`` refuses every mutating key whatever role the daemon grants (what
+        ``taskflow web`` serves to browsers);
         ``live_clock=False`` stops the ticking timers (and the dialogs' blinking cursor) so
         frames are deterministic; ``watch_themes`` (default: as ``live_clock``) re-reads the
         user's theme folder whenever a file in it changes."""
@@ -97,6 +99,7 @@ class TaskflowApp(App[int]):
         self.live_clock = live_clock
         self.confirm_run = confirm_run
         self.world = WorldState()
+        self.world.read_only = read_only
         self.palette = Palette(DEFAULT_STATE_COLOURS)
         self.host: tuple[float, float] = (0.0, 0.0)
         self.sample_host()
@@ -294,7 +297,7 @@ class TaskflowApp(App[int]):
         if self.client is None:
             return
         try:
-            tree = await self.client.call(ShowRun(run_id=run_id))
+            tree = await read_run_tree(self.client, run_id)
         except ClientError:
             return
         self.world.add_tree(tree)
@@ -353,8 +356,9 @@ def run_tui(
     theme: str | None = None,
     keys: dict[str, str] | None = None,
     confirm_run: bool = True,
+    read_only: bool = False,
 ) -> int:
     """Open the dashboard on ``socket_path``; returns the process exit code (0 on quit)."""
-    app = TaskflowApp(socket_path, theme=theme, keys=keys, confirm_run=confirm_run)
+    app = TaskflowApp(socket_path, theme=theme, keys=keys, confirm_run=confirm_run, read_only=read_only)
     result = app.run()
     return result if isinstance(result, int) else (app.return_code or 0)

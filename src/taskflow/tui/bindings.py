@@ -88,6 +88,13 @@ ALL_BINDING_GROUPS: dict[str, list[Binding]] = {
 }
 
 
-def viewer_reason() -> str:
-    """Why a mutating key is greyed out: one sentence for the footer tooltip and notices."""
+def viewer_reason(*, forced: bool = False) -> str:
+    """Why a mutating key is greyed out: one sentence for the footer tooltip and notices.
+
+    ``forced``: the client was opened read-only (``tui --read-only``, as ``taskflow web``
+    serves it) rather than the daemon granting only the viewer role.
+    """
+    if forced:
+        return ("read-only: this dashboard was opened read-only "
+                "(as taskflow web serves it unless started with --allow-actions)")
     return "read-only: your role is viewer; ask for the taskflow-ops group to change things"

@@ -14,18 +14,23 @@ from taskflow.client import AsyncClient, ClientError
 from taskflow.model import AuditEntry, RunTree
 from taskflow.protocol import (
     TOPIC_LOGS,
+    ErrorCode,
     ListAudit,
     ListBreakers,
     ListRuns,
-    ListTasks,
     LogChunk,
+    PageRunTree,
+    PageTasks,
     ReadLogs,
+    ShowRun,
     Status,
+    TaskInfo,
     Welcome,
 )
 from taskflow.tui.state import Snapshot
 
 RUN_HISTORY_LIMIT = 500  # runs (roots and children) kept on screen after a full read
+ROOT_HISTORY_LIMIT = 200  # and at least this many root runs
 
 
 async def read_snapshot(client: AsyncClient, welcome: Welcome) -> tuple[Snapshot, list[str]]:
@@ -35,14 +40,17 @@ async def read_snapshot(client: AsyncClient, welcome: Welcome) -> tuple[Snapshot
     failing part is left empty and its one-sentence reason returned, so one broken
     request does not blank the whole screen.
     """
-    status, tasks, runs, breakers = await asyncio.gather(
+    status, tasks, roots, runs, breakers = await asyncio.gather(
         client.call(Status()),
-        client.call(ListTasks()),
+        read_tasks(client),
+        # The newest roots, whatever their size: the newest runs alone may all be children
+        # of one big tree, whose root they would hide.
+        client.call(ListRuns(limit=ROOT_HISTORY_LIMIT, roots_only=True)),
         client.call(ListRuns(limit=RUN_HISTORY_LIMIT, roots_only=False)),
         client.call(ListBreakers()),
         return_exceptions=True,
     )
-    for essential in (tasks, runs):
+    for essential in (tasks, roots, runs):
         if isinstance(essential, BaseException):
             raise essential
     problems = [f"{what}: {part}" for what, part in (("status", status), ("breakers", breakers))
@@ -51,10 +59,38 @@ async def read_snapshot(client: AsyncClient, welcome: Welcome) -> tuple[Snapshot
         welcome=welcome,
         status=None if isinstance(status, BaseException) else status,
         tasks=tasks,  # type: ignore[arg-type]
-        runs=[RunTree(run=run) for run in runs],  # type: ignore[union-attr]
+        runs=[RunTree(run=run) for run in [*roots, *runs]],  # type: ignore[misc]
         breakers=[] if isinstance(breakers, BaseException) else breakers,
     )
     return snapshot, problems
+
+
+async def read_tasks(client: AsyncClient) -> list[TaskInfo]:
+    """Every task definition, a page at a time (ten thousand do not fit in one frame)."""
+    tasks: list[TaskInfo] = []
+    after: str | None = None
+    while True:
+        page = await client.call(PageTasks(after=after))
+        tasks.extend(page.tasks)
+        if (after := page.next_after) is None:
+            return tasks
+
+
+async def read_run_tree(client: AsyncClient, run_id: str) -> RunTree:
+    """A run tree with its attempts: in one reply, or a page at a time when it is too big
+    for one frame (a tree of many thousand runs)."""
+    try:
+        return await client.call(ShowRun(run_id=run_id))
+    except ClientError as exc:
+        if exc.code != ErrorCode.BAD_REQUEST:
+            raise
+    nodes: list[RunTree] = []
+    offset: int | None = 0
+    while offset is not None:
+        page = await client.call(PageRunTree(run_id=run_id, offset=offset, limit=2000))
+        nodes.extend(page.nodes)
+        offset = page.next_offset
+    return RunTree.linked(nodes)
 
 
 async def read_audit(client: AsyncClient, limit: int = 200) -> list[AuditEntry]:

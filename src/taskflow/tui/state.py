@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import msgspec
 
-from taskflow.model import Attempt, AuditEntry, BreakerState, Role, Run, RunTree, TaskSpec
+from taskflow.model import Attempt, AuditEntry, BreakerState, Role, Run, RunState, RunTree, TaskSpec
 from taskflow.protocol import (
     AttemptChanged,
     BreakerChanged,
@@ -69,11 +69,15 @@ class WorldState:
         self.tasks: dict[str, TaskInfo] = {}
         self.runs: dict[str, Run] = {}
         self.children: dict[str, list[str]] = {}  # parent run id -> child run ids, in order
+        self.child_states: dict[str, dict[RunState, int]] = {}  # parent run id -> children by state
         self.attempts: dict[str, list[Attempt]] = {}
         self.breakers: dict[str, BreakerState] = {}
         self.audit: list[AuditEntry] = []
         self.specs: dict[str, TaskSpec] = {}
         self.offline_logs: dict[str, list[tuple[str, str]]] = {}
+        # Forced by the client whatever role the daemon grants (``taskflow web`` serves the
+        # dashboard so to browsers); a full read never clears it.
+        self.read_only = False
 
     @property
     def role(self) -> Role:
@@ -81,7 +85,7 @@ class WorldState:
 
     @property
     def can_mutate(self) -> bool:
-        return self.role is not Role.VIEWER
+        return not self.read_only and self.role is not Role.VIEWER
 
     # -- full loads -----------------------------------------------------------------------
 
@@ -92,6 +96,7 @@ class WorldState:
         self.tasks = {task.name: task for task in snapshot.tasks}
         self.runs.clear()
         self.children.clear()
+        self.child_states.clear()
         self.attempts.clear()
         for tree in snapshot.runs:
             self.add_tree(tree)
@@ -114,11 +119,21 @@ class WorldState:
 
     def put_run(self, run: Run) -> bool:
         """Store a run; return whether it is new."""
-        new = run.id not in self.runs
+        old = self.runs.get(run.id)
         self.runs[run.id] = run
-        if new and run.parent_id is not None:
-            self.children.setdefault(run.parent_id, []).append(run.id)
-        return new
+        if run.parent_id is not None:
+            if old is None:
+                self.children.setdefault(run.parent_id, []).append(run.id)
+            if old is None or old.state is not run.state:
+                counts = self.child_states.setdefault(run.parent_id, {})
+                if old is not None:
+                    counts[old.state] -= 1
+                counts[run.state] = counts.get(run.state, 0) + 1
+        return old is None
+
+    def child_counts(self, run_id: str) -> dict[RunState, int]:
+        """A run's known children by state (what a collapsed group shows), zeros left out."""
+        return {state: n for state, n in self.child_states.get(run_id, {}).items() if n}
 
     # -- events ---------------------------------------------------------------------------
 

@@ -19,7 +19,7 @@ _taskflow() {
         cur="${COMP_WORDS[COMP_CWORD]}"; prev="${COMP_WORDS[COMP_CWORD-1]}"
         words=("${COMP_WORDS[@]}"); cword=$COMP_CWORD
     }
-    local commands="tui demo status health ls run exec runs show logs wait cancel rerun enable disable breakers events validate audit reload completion"
+    local commands="tui demo status health ls run exec runs show logs wait cancel rerun enable disable breakers events validate audit reload completion service web"
     local global="--socket --json --help --version"
     local _taskflow_socket="" command="" i
     for ((i = 1; i < cword; i++)); do
@@ -40,8 +40,8 @@ _taskflow() {
     local opts="--socket --json --help"
     case "$command" in
         ls) opts+=" --enabled --disabled --tag" ;;
-        run) opts+=" -p --param --wait" ;;
-        exec) opts+=" --name --timeout --retries --cwd --wait --" ;;
+        run) opts+=" -p --param --from-file --wait" ;;
+        exec) opts+=" --name --timeout --retries --cwd --from-file --wait --" ;;
         runs) opts+=" --state --task --limit" ;;
         logs) opts+=" -f --follow --attempt --stream" ;;
         wait) opts+=" --timeout" ;;
@@ -49,9 +49,11 @@ _taskflow() {
         disable) opts+=" --reason" ;;
         events) opts+=" --topic --run" ;;
         audit) opts+=" --limit" ;;
-        tui) opts+=" --theme" ;;
-        demo) opts+=" --theme --tasks --no-tui" ;;
+        tui) opts+=" --theme --read-only" ;;
+        demo) opts+=" --theme --read-only --tasks --no-tui" ;;
+        web) opts+=" --bind --public --allow-actions --metrics-port --theme" ;;
         validate) opts+=" --import" ;;
+        service) opts+=" --user --dry-run --root --hardening --yes --taskflowd -f --follow -n --lines --since --keep-state --stop-tasks --timeout" ;;
     esac
 
     case "$prev" in
@@ -59,7 +61,7 @@ _taskflow() {
         --stream) COMPREPLY=($(compgen -W "stdout stderr" -- "$cur")); return ;;
         --topic) COMPREPLY=($(compgen -W "runs attempts tasks breakers logs stats" -- "$cur")); return ;;
         --task) COMPREPLY=($(compgen -W "$(_taskflow_tasks)" -- "$cur")); return ;;
-        --tasks) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        --tasks|--root|--taskflowd) COMPREPLY=($(compgen -f -- "$cur")); return ;;
     esac
     if [[ "$cur" == -* ]]; then
         COMPREPLY=($(compgen -W "$opts" -- "$cur")); return
@@ -69,6 +71,7 @@ _taskflow() {
         show|logs|wait|cancel|rerun) COMPREPLY=($(compgen -W "$(_taskflow_runs)" -- "$cur")) ;;
         breakers) [[ "${words[cword-1]}" == breakers ]] && COMPREPLY=($(compgen -W "reset trip" -- "$cur")) ;;
         completion) COMPREPLY=($(compgen -W "bash zsh" -- "$cur")) ;;
+        service) [[ "${words[cword-1]}" == service ]] && COMPREPLY=($(compgen -W "install status logs uninstall" -- "$cur")) ;;
         validate) COMPREPLY=($(compgen -f -- "$cur")) ;;
     esac
 }

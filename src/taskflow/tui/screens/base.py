@@ -88,6 +88,7 @@ class ViewScreen(Screen[None]):
             host=session.host,
             connection=session.connection,
             view=self.VIEW_NAME,
+            read_only=session.world.read_only,
         )
 
     def reload(self) -> None:

@@ -50,7 +50,7 @@ class DaemonActions:
     def _allowed(self) -> bool:
         if self.session.world.can_mutate:
             return True
-        self.ui.notify(viewer_reason(), severity="warning")
+        self.ui.notify(viewer_reason(forced=self.session.world.read_only), severity="warning")
         return False
 
     def _confirm_then(self, question: str, detail: str, work: Any) -> None:

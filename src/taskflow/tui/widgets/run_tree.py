@@ -21,6 +21,7 @@ from taskflow.tui.widgets.nav_tree import NavigableTree
 
 RunNode = TreeNode[str]
 _TICKING = frozenset({RunState.RUNNING, RunState.RETRYING})
+_STATE_ORDER = {state: index for index, state in enumerate(STATE_GLYPHS)}  # counts read in one order
 
 
 def progress_bar(fraction: float, width: int = 8) -> str:
@@ -76,7 +77,9 @@ class RunTreeView(NavigableTree[str]):
         return not self.filter_text or self.filter_text.lower() in run.task.lower() or run.id.lower().startswith(self.filter_text.lower())
 
     def _add(self, parent: RunNode, run: Run, before: int | None = None) -> RunNode:
-        has_kids = bool(self.world.children.get(run.id))
+        # A group's children may not be read yet (a big tree is read when selected).
+        task = self.world.tasks.get(run.task)
+        has_kids = bool(self.world.children.get(run.id)) or (task is not None and task.kind == "group")
         node = parent.add(self._label(run), data=run.id, allow_expand=has_kids, before=before)
         self._index[run.id] = node
         self._track(run)
@@ -110,10 +113,13 @@ class RunTreeView(NavigableTree[str]):
         """
         follow_newest = not self.has_focus and self.cursor_line <= 0
         inserted = False
+        parents: set[str] = set()
         for run_id in run_ids:
             run = self.world.runs.get(run_id)
             if run is None:
                 continue
+            if run.parent_id is not None:  # its parent's counts by state may have moved
+                parents.add(run.parent_id)
             node = self._index.get(run_id)
             if node is not None:
                 self._relabel(run, node)
@@ -130,6 +136,10 @@ class RunTreeView(NavigableTree[str]):
                 self._add(parent, run)
             elif not parent.allow_expand:
                 parent.allow_expand = True
+        for parent_id in parents:
+            parent_run, parent_node = self.world.runs.get(parent_id), self._index.get(parent_id)
+            if parent_run is not None and parent_node is not None:
+                self._relabel(parent_run, parent_node)
         if inserted and follow_newest and self.root.children:
             self.move_cursor(self.root.children[0])
 
@@ -169,6 +179,7 @@ class RunTreeView(NavigableTree[str]):
         return (
             run.state, run.attempts, run.progress, run.progress_message, run.finished_at,
             run.started_at, since(run.started_at, run.finished_at, self.now()), run.id in self.marked,
+            tuple(self.world.child_counts(run.id).items()),
         )
 
     @property
@@ -197,4 +208,9 @@ class RunTreeView(NavigableTree[str]):
             text.append(f" ×{run.attempts}", style=palette.state(RunState.RETRYING))
         if run.parent_id is None:
             text.append(f"  {run.id[-6:].lower()}", style=palette.style("muted"))
+        counts = self.world.child_counts(run.id)
+        if counts and (len(counts) > 1 or sum(counts.values()) > 1):  # a group: its children by state
+            text.append(" ")
+            for state, count in sorted(counts.items(), key=lambda item: _STATE_ORDER[item[0]]):
+                text.append(f" {STATE_GLYPHS[state]}{count}", style=palette.state(state))
         return text

@@ -1,4 +1,4 @@
-"""The one-line header: connection, role, workers, queue, host load, uptime, version, view."""
+"""The one-line header: connection, role, workers, queue, host load, uptime, version, systemd unit, view."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ _CONNECTION_GLYPHS = {
 
 
 #: Parts left out, in this order, while the line is too wide for the terminal.
-DROP_ORDER = ("version", "view", "brand", "uptime", "memory")
+DROP_ORDER = ("systemd", "version", "view", "brand", "uptime", "memory")
 
 
 class Part(NamedTuple):
@@ -51,8 +51,10 @@ class StatusBar(Static):
         host: tuple[float, float],
         connection: ConnectionState,
         view: str,
+        read_only: bool = False,
     ) -> None:
-        """Re-render from the current figures (cheap: one line of text)."""
+        """Re-render from the current figures (cheap: one line of text). ``read_only``: the
+        client was opened read-only, so it says "read-only" whatever the role."""
         variables = self.app.theme_variables
         label, colour = _CONNECTION_GLYPHS[connection]
         # Connected is the normal case: at narrow widths its glyph says it.
@@ -64,7 +66,7 @@ class StatusBar(Static):
         if welcome is not None:
             user = f"{welcome.user} ({welcome.role.value})"
             parts.append(Part("user", user, user))
-            if welcome.role is Role.VIEWER:
+            if welcome.role is Role.VIEWER or read_only:
                 parts.append(Part("read-only", "read-only", "read-only", variables.get("warning", ""), " "))
         # Most urgent first: what is left out at narrow widths comes last.
         if status is not None:
@@ -78,6 +80,10 @@ class StatusBar(Static):
             uptime = format_duration(status.uptime)
             parts.append(Part("uptime", f"up {uptime}", f"up {uptime}"))
             parts.append(Part("version", status.version, status.version))
+            if status.systemd is not None:  # systemd started the daemon: say which unit
+                manager = "systemd --user" if status.systemd.manager == "user" else "systemd"
+                label = f"{manager} {status.systemd.unit}" if status.systemd.unit else manager
+                parts.append(Part("systemd", label, manager, variables.get("muted", "")))
         parts.append(Part("view", f"[{view}]", f"[{view}]", variables.get("muted", "")))
         self._parts = parts
         self._render_parts()

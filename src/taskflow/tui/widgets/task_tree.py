@@ -12,11 +12,13 @@ from rich.text import Text
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
+from taskflow.model import RunState
 from taskflow.protocol import TaskInfo
 from taskflow.tui.glyphs import STATE_GLYPHS, Palette
 from taskflow.tui.widgets.nav_tree import NavigableTree
 
 TaskNode = TreeNode[str]
+_STATE_ORDER = {state: index for index, state in enumerate(STATE_GLYPHS)}  # counts read in one order
 
 
 def parent_name(name: str) -> str | None:
@@ -101,6 +103,9 @@ class TaskTree(NavigableTree[str]):
         """Relabel one task; returns False when the tree's shape changed (caller reloads)."""
         known = task.name in self.tasks
         self.tasks[task.name] = task
+        group = parent_name(task.name)
+        if group is not None and group in self._index and group in self.tasks:  # its counts by state
+            self._index[group].set_label(self._label(group))
         node = self._index.get(task.name)
         if node is not None:
             node.set_label(self._label(task.name))
@@ -125,6 +130,15 @@ class TaskTree(NavigableTree[str]):
 
     # -- labels ---------------------------------------------------------------------------
 
+    def _last_states(self, name: str) -> dict[RunState, int]:
+        """A group's children by the state of their last run (what it shows collapsed)."""
+        counts: dict[RunState, int] = {}
+        for child in self._kids.get(name, ()):
+            state = self.tasks[child].last_state
+            if state is not None:
+                counts[state] = counts.get(state, 0) + 1
+        return counts
+
     def _label(self, name: str) -> Text:
         task = self.tasks[name]
         palette = self.palette
@@ -145,6 +159,11 @@ class TaskTree(NavigableTree[str]):
         if task.next_run is not None:
             details.append("next " + task.next_run.strftime("%H:%M"))
         text.append("  " + " · ".join(details), style=palette.style("muted"))
+        counts = self._last_states(name)
+        if counts and (len(counts) > 1 or sum(counts.values()) > 1):
+            text.append(" ")
+            for state, count in sorted(counts.items(), key=lambda item: _STATE_ORDER[item[0]]):
+                text.append(f" {STATE_GLYPHS[state]}{count}", style=palette.state(state))
         if task.orphaned:
             text.append("  ⚠ orphaned", style=palette.style("state-failed"))
         if not task.enabled:
