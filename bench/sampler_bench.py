@@ -1,6 +1,6 @@
 """Daemon CPU spent watching N concurrent ``sleep 60`` attempts, this tree against another.
 
-Usage: ``.venv/bin/python bench/sampler_bench.py [-n 1000] [--age 20] [--seconds 15] [--against HEAD]``
+Usage: ``.venv/bin/python bench/sampler_bench.py [-n 1000] [--age 20] [--seconds 15] [--against HEAD] [--repeat 3]``
 
 For each source tree (this checkout's ``src``, and ``git archive <against>`` of it unpacked
 into a temporary folder) a fresh process starts N attempts through ``ProcessExecutor``
@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -75,6 +76,7 @@ def main() -> None:
     parser.add_argument("--age", type=float, default=20.0, help="seconds the attempts run before measuring")
     parser.add_argument("--seconds", type=float, default=15.0)
     parser.add_argument("--against", default="HEAD", help="git revision to compare with ('' for none)")
+    parser.add_argument("--repeat", type=int, default=1, help="measurements per tree (medians printed)")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
@@ -88,8 +90,13 @@ def main() -> None:
             trees.append((args.against, Path(old) / "src"))
         print(f"{args.n} concurrent `sleep 60` attempts, aged {args.age:.0f} s, daemon CPU over {args.seconds:.0f} s (% of one core)")
         for label, src in trees:
-            idle, busy = _run(src, args)
-            print(f"  {label:10s} idle loop {idle:5.2f} %   watching {args.n}: {busy:5.2f} %")
+            runs = [_run(src, args) for _ in range(max(1, args.repeat))]
+            idle = statistics.median(r[0] for r in runs)
+            busy = statistics.median(r[1] for r in runs)
+            each = ", ".join(f"{r[1]:.2f}" for r in runs)
+            print(f"  {label:10s} idle loop {idle:5.2f} %   watching {args.n}: {busy:5.2f} %"
+                  + (f"  (median of {len(runs)}: {each})" if len(runs) > 1 else ""))
+        print("target: watching 1,000 <= 5 % of one core")
 
 
 if __name__ == "__main__":

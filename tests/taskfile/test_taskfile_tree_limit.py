@@ -41,3 +41,23 @@ def test_default_limit_and_config_setting(tmp_path: Path) -> None:
     config = tmp_path / "taskflow.toml"
     config.write_text("max_tree_nodes = 20000\n")
     assert load_config(config).max_tree_nodes == 20_000
+
+
+def test_validate_applies_the_limit_of_a_config_among_its_paths(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    tasks = tmp_path / "tasks.d"
+    tasks.mkdir()
+    (tasks / "wide.toml").write_text("[tasks.wide]\n" + "".join(
+        f'[tasks.wide.children.n{i}]\ncommand = "true"\n' for i in range(5)))
+    config = tmp_path / "taskflow.toml"
+    config.write_text("max_tree_nodes = 3\n")
+
+    def validate(*paths: Path) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "taskflow.cli.main", "validate", *map(str, paths)],
+                              capture_output=True, text=True, timeout=60)
+
+    assert validate(tasks).returncode == 0  # the default limit is far above 6 nodes
+    limited = validate(tasks, config)
+    assert limited.returncode == 1 and "max_tree_nodes" in limited.stdout + limited.stderr

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from taskflow.cli import EXIT_ERROR, EXIT_OK, Command
 from taskflow.model import TaskFileError, TaskSpec
+from taskflow.model.config import DEFAULT_MAX_TREE_NODES
 from taskflow.taskfile import (
     CONFIG_FILE_NAME,
     ConfigError,
@@ -55,15 +56,21 @@ def run(args: argparse.Namespace) -> int:
     named_configs = [Path(p) for p in paths if Path(p).name == CONFIG_FILE_NAME
                      and Path(p).is_file()]
     found = discover([p for p in paths if Path(p) not in named_configs])
-    task_set = merge([load_file(path) for path in found.task_files])
-    errors: list[TaskFileError] = [*found.errors, *task_set.errors]
     configs = list(dict.fromkeys([*named_configs, *found.config_files]))
     python_path: list[str] = []
+    config_errors: list[TaskFileError] = []
+    max_nodes = 0  # the largest limit of the configs among the paths (the daemon's default without one)
     for config in configs:
         try:
-            python_path += load_config(config).python_path
+            loaded = load_config(config)
         except ConfigError as exc:
-            errors.extend(exc.errors)
+            config_errors.extend(exc.errors)
+            continue
+        python_path += loaded.python_path
+        max_nodes = max(max_nodes, loaded.max_tree_nodes)
+    limit = max_nodes or DEFAULT_MAX_TREE_NODES
+    task_set = merge([load_file(path, limit) for path in found.task_files])
+    errors: list[TaskFileError] = [*found.errors, *task_set.errors, *config_errors]
     if getattr(args, "import_modules", False):
         errors.extend(python_problems(task_set.tasks.values(), python_path))
 
