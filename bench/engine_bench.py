@@ -39,8 +39,9 @@ from spawn_bench import bench_asyncio, bench_raw
 
 from taskflow.engine.engine import Engine, EngineSettings
 from taskflow.engine.events import EngineEvent, RunUpdated
+from taskflow.engine.process.cgroups import AttemptCgroups
 from taskflow.engine.process.local import ProcessExecutor
-from taskflow.model import Run, TaskSet, TaskSpec
+from taskflow.model import Dependency, Run, TaskSet, TaskSpec
 from taskflow.store import Store
 
 
@@ -58,7 +59,7 @@ def chain(n: int) -> TaskSet:
     tasks = {"tree": TaskSpec(name="tree", kind="group", children=tuple(children))}
     for i, name in enumerate(children):
         tasks[name] = TaskSpec(name=name, kind="command", command="true", parent="tree",
-                               depends_on=(children[i - 1].rsplit("/", 1)[-1],) if i else ())
+                               depends_on=(Dependency(children[i - 1]),) if i else ())
     return TaskSet(tasks=tasks)
 
 
@@ -159,6 +160,8 @@ def main() -> None:
     args = parser.parse_args()
     print(f"$ {' '.join([Path(sys.executable).name, *sys.argv])}")
     print(f"n={args.n} workers={args.workers} repeat={args.repeat} dir={args.dir} cores={os.cpu_count()}")
+    base = AttemptCgroups.discover().base
+    print(f"attempt cgroups: {'on, under ' + base if base else 'off (no writable cgroup2 with cgroup.kill here)'}")
 
     raw, aio, eng, tsp = [], [], [], []
     scratch = Path(tempfile.mkdtemp(prefix="taskflow-engine-bench-", dir=args.dir))
