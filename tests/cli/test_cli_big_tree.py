@@ -15,7 +15,18 @@ import pytest
 from daemon_process import DaemonProcess
 
 from taskflow.client import ClientError
-from taskflow.protocol import ErrorCode, ListRuns, ListTasks, PageRunTree, PageTasks, ShowRun, Status, SummarizeRun
+from taskflow.protocol import (
+    MAX_FRAME,
+    ErrorCode,
+    ListRuns,
+    ListTasks,
+    PageRunTree,
+    PageTasks,
+    ShowRun,
+    Status,
+    SummarizeRun,
+    encode_body,
+)
 
 from .conftest import taskflow
 
@@ -124,3 +135,30 @@ def test_pages_and_summaries_of_a_run_inside_the_tree(big: DaemonProcess, finish
         assert [run.task for run in summary.trouble] == ["big/bad"]
         [node] = client.call(PageRunTree(run_id=bad.id)).nodes
         assert node.attempts[0].exit_code == 7
+
+
+def test_a_page_of_runs_with_many_attempts_still_fits_in_a_frame(tmp_path: Path) -> None:
+    """A page is cut by bytes as well as by count: 600 leaves of 7 attempts each are about
+    1.3 MB, so a page of 2,000 runs would be refused; it comes back shorter instead, and the
+    pages still cover every run exactly once."""
+    proc = DaemonProcess(tmp_path, prefix="tf-attempts")
+    leaves = "".join(f'[tasks.flaky.children.n{i:03d}]\ncommand = "exit 1"\n' for i in range(600))
+    proc.write_tasks('[tasks.flaky]\nretries = { max = 6, backoff = "0s", jitter = 0 }\n' + leaves)
+    try:
+        proc.start(timeout=60)
+        result = taskflow("run", "flaky", "--wait", socket=proc.socket, timeout=180)
+        assert result.code == 3, result.err
+        run_id = result.out.strip()
+        with proc.client() as client:
+            seen: list[str] = []
+            offset: int | None = 0
+            pages = 0
+            while offset is not None:
+                page = client.call(PageRunTree(run_id=run_id, offset=offset, limit=2000))
+                assert len(encode_body(page)) <= MAX_FRAME
+                seen += [node.run.id for node in page.nodes]
+                offset, pages = page.next_offset, pages + 1
+            assert pages >= 2 and seen[0] == run_id and len(seen) == len(set(seen)) == 601
+            assert all(len(node.attempts) == 7 for node in page.nodes)
+    finally:
+        proc.cleanup()

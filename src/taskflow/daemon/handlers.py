@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import msgspec
 
-from taskflow.daemon.paging import SkeletonNode, TreeSkeleton, leaf_counts, task_page
+from taskflow.daemon.paging import SkeletonNode, TreeSkeleton, fitting, leaf_counts, task_page
 from taskflow.daemon.server import Peer, RequestError
 from taskflow.daemon.views import public_run
 from taskflow.engine.errors import EngineError
@@ -322,7 +322,12 @@ class RequestHandler:
         skeleton = await self._skeleton(request.run_id)
         start = max(0, request.offset)
         end = start + max(1, min(request.limit, 2000))
-        page = await self._full_runs([node.id for node in skeleton.order[start:end]])
+        ids = [node.id for node in skeleton.order[start:end]]
+        page = await self._full_runs(ids)
+        kept = fitting(page)  # runs with many attempts or long messages: fewer per page
+        if kept < len(page):
+            page = page[:kept]
+            end = start + ids.index(page[-1].run.id) + 1
         return TreePage(nodes=page, next_offset=end if end < len(skeleton.order) else None)
 
     async def _skeleton(self, run_id: str) -> TreeSkeleton:

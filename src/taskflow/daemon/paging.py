@@ -47,6 +47,17 @@ def task_page(
     return TaskPage(tasks=tasks, next_after=None)
 
 
+def fitting(items: Sequence[object], budget: int = PAGE_BUDGET) -> int:
+    """How many of ``items``, from the first, fit in ``budget`` encoded bytes (at least one,
+    so a page always moves on)."""
+    used = 0
+    for count, item in enumerate(items):
+        used += len(_encode(item))
+        if used > budget and count:
+            return count
+    return len(items)
+
+
 class SkeletonNode(NamedTuple):
     """One run of a tree, as little as ordering and counting it needs."""
 
