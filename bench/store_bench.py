@@ -86,7 +86,7 @@ def main() -> int:
     args = parser.parse_args()
 
     folder = args.dir or tempfile.mkdtemp(prefix="taskflow-store-bench-", dir="/tmp")
-    path = os.path.join(folder, "bench.db")
+    path = os.path.join(folder, "store-bench.sqlite")
     grouped, cpu_us, single, commits = [], [], [], []
     for _ in range(args.repeat):
         rate, cpu, n_commits = asyncio.run(_measure(path, args.transitions, args.producers))
