@@ -61,6 +61,9 @@ async def read_snapshot(client: AsyncClient, welcome: Welcome) -> tuple[Snapshot
         tasks=tasks,  # type: ignore[arg-type]
         runs=[RunTree(run=run) for run in [*roots, *runs]],  # type: ignore[misc]
         breakers=[] if isinstance(breakers, BaseException) else breakers,
+        # A full page of recent runs leaves out what is older than its oldest: a tree whose
+        # root is older may be missing children (ids grow with creation, children after roots).
+        complete_from=runs[-1].id if len(runs) >= RUN_HISTORY_LIMIT else None,  # type: ignore[arg-type,index]
     )
     return snapshot, problems
 

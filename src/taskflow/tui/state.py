@@ -39,6 +39,8 @@ class Snapshot(msgspec.Struct, kw_only=True):
     audit: list[AuditEntry] = []
     specs: dict[str, TaskSpec] = {}
     logs: dict[str, list[tuple[str, str]]] = {}  # run id -> [(stream, line)], offline only
+    # Trees whose root id sorts before this may be missing children (None: every tree whole).
+    complete_from: str | None = None
 
 
 @dataclass
@@ -70,6 +72,7 @@ class WorldState:
         self.runs: dict[str, Run] = {}
         self.children: dict[str, list[str]] = {}  # parent run id -> child run ids, in order
         self.child_states: dict[str, dict[RunState, int]] = {}  # parent run id -> children by state
+        self.partial_trees: set[str] = set()  # root ids whose children a full read cut short
         self.attempts: dict[str, list[Attempt]] = {}
         self.breakers: dict[str, BreakerState] = {}
         self.audit: list[AuditEntry] = []
@@ -97,9 +100,13 @@ class WorldState:
         self.runs.clear()
         self.children.clear()
         self.child_states.clear()
+        self.partial_trees.clear()
         self.attempts.clear()
         for tree in snapshot.runs:
             self.add_tree(tree)
+        if snapshot.complete_from is not None:
+            cutoff = snapshot.complete_from
+            self.partial_trees = {i for i, r in self.runs.items() if r.parent_id is None and i < cutoff}
         self.breakers = {b.service: b for b in snapshot.breakers}
         self.audit = list(snapshot.audit)
         self.specs = dict(snapshot.specs)
@@ -107,6 +114,8 @@ class WorldState:
 
     def add_tree(self, tree: RunTree) -> None:
         """Merge a run tree (from ``ShowRun``) including its attempts."""
+        if tree.run.parent_id is None:
+            self.partial_trees.discard(tree.run.id)  # read whole now
         for node in tree.walk():
             self.put_run(node.run)
             if node.attempts:
@@ -132,7 +141,11 @@ class WorldState:
         return old is None
 
     def child_counts(self, run_id: str) -> dict[RunState, int]:
-        """A run's known children by state (what a collapsed group shows), zeros left out."""
+        """A run's children by state (what a collapsed group shows), zeros left out; nothing
+        while its tree is known only in part (the counts would be wrong, not just late)."""
+        run = self.runs.get(run_id)
+        if run is None or run.root_id in self.partial_trees:
+            return {}
         return {state: n for state, n in self.child_states.get(run_id, {}).items() if n}
 
     # -- events ---------------------------------------------------------------------------
