@@ -23,10 +23,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from taskflow.client import Client, ClientError
-from taskflow.protocol import MAX_FRAME, Health, PageRunTree, PageTasks, SummarizeRun, encode_body
+from daemon_launch import BIN, start_taskflowd, stop_taskflowd
 
-BIN = Path(sys.executable).parent
+from taskflow.client import Client
+from taskflow.protocol import MAX_FRAME, PageRunTree, PageTasks, SummarizeRun, encode_body
 
 
 def tasks_file(leaves: int) -> str:
@@ -76,23 +76,9 @@ def main() -> None:
     (work / "tasks").mkdir()
     (work / "tasks" / "big.toml").write_text(tasks_file(args.n))
     sock = f"/tmp/tf-big-tree-{os.getpid()}.sock"
-    daemon = subprocess.Popen(
-        [str(BIN / "taskflowd"), "--state-dir", str(work / "state"), "--socket", sock,
-         "--tasks", str(work / "tasks"), "--max-workers", "8"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
+    daemon, took = start_taskflowd(work / "state", sock, work / "tasks", "--max-workers", "8")
     try:
-        began = time.perf_counter()
-        while True:
-            try:
-                with Client.connect(sock, timeout=2) as client:
-                    client.call(Health())
-                break
-            except ClientError:
-                if time.perf_counter() - began > 120:
-                    raise SystemExit("taskflowd did not start") from None
-                time.sleep(0.05)
-        print(f"daemon up with {args.n + 10_101} definitions in {time.perf_counter() - began:.2f} s")
+        print(f"daemon up with {args.n + 10_101} definitions in {took:.2f} s")
         took, done = cli(sock, "run", "big", "--wait")
         run_id = done.stdout.strip()
         print(f"run big --wait ({args.n} leaves of true):  {took:7.2f} s  exit {done.returncode}")
@@ -119,8 +105,7 @@ def main() -> None:
         print(f"largest replies: PageRunTree {tree:,} B, PageTasks {tasks:,} B, SummarizeRun {summary:,} B; "
               f"frame limit {MAX_FRAME:,} B:", "all fit" if max(tree, tasks, summary) <= MAX_FRAME else "OVER")
     finally:
-        daemon.terminate()
-        daemon.wait(30)
+        stop_taskflowd(daemon)
         shutil.rmtree(work, ignore_errors=True)
 
 

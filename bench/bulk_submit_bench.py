@@ -24,8 +24,7 @@ import tempfile
 import time
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-BIN = Path(sys.executable).parent
+from daemon_launch import BIN, start_taskflowd, stop_taskflowd
 
 
 def shell(script: str, env: dict[str, str]) -> float:
@@ -50,21 +49,6 @@ def bench_tsp(tsp: str, n: int, where: str) -> float:
         shutil.rmtree(outdir, ignore_errors=True)
 
 
-def start_daemon(work: Path, sock: str) -> subprocess.Popen[bytes]:
-    (work / "tasks").mkdir(parents=True, exist_ok=True)
-    daemon = subprocess.Popen(
-        [str(BIN / "taskflowd"), "--state-dir", str(work / "state"), "--socket", sock,
-         "--tasks", str(work / "tasks"), "--max-workers", "8"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    for _ in range(400):
-        if subprocess.run([str(BIN / "taskflow"), "--socket", sock, "health"], capture_output=True).returncode == 0:
-            return daemon
-        time.sleep(0.05)
-    daemon.kill()
-    raise SystemExit("taskflowd did not start")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-n", type=int, default=1000)
@@ -78,7 +62,8 @@ def main() -> None:
         print("task-spooler is not installed (Debian: task-spooler); nothing to compare against")
     work = Path(tempfile.mkdtemp(prefix="taskflow-bulk-", dir=args.dir))
     sock = f"/tmp/tf-bulk-{os.getpid()}.sock"
-    daemon = start_daemon(work, sock)
+    (work / "tasks").mkdir()
+    daemon, _ = start_taskflowd(work / "state", sock, work / "tasks", "--max-workers", "8")
     env = {**os.environ, "TASKFLOW_SOCKET": sock}
     taskflow = BIN / "taskflow"
     ours, theirs, per_call = [], [], []
@@ -94,8 +79,7 @@ def main() -> None:
                   + (f", tsp loop {theirs[-1]:.2f} s" if theirs else "")
                   + f", one exec call {per_call[-1] * 1000:.0f} ms", flush=True)
     finally:
-        daemon.terminate()
-        daemon.wait(30)
+        stop_taskflowd(daemon)
         shutil.rmtree(work, ignore_errors=True)
     med = statistics.median
     print(f"{args.n} submissions end to end, medians of {args.repeat}:")

@@ -31,13 +31,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import psutil
+from daemon_launch import BIN, start_taskflowd, stop_taskflowd
 
-from taskflow.client import Client, ClientError
 from taskflow.model import Attempt, RetentionConfig, Run, RunState, new_ulid
-from taskflow.protocol import Health
 from taskflow.store import Store
-
-BIN = Path(sys.executable).parent
 
 
 def _finished(task: str, now: datetime, output_root: str) -> tuple[Run, Attempt]:
@@ -79,24 +76,6 @@ def _median_wall(argv: list[str], repeat: int = 5) -> float:
     return statistics.median(times)
 
 
-def _start(state: Path, sock: str, tasks_dir: Path, config: Path | None) -> tuple[subprocess.Popen[bytes], float]:
-    argv = [str(BIN / "taskflowd"), "--state-dir", str(state), "--socket", sock, "--tasks", str(tasks_dir)]
-    if config is not None:
-        argv += ["--config", str(config)]
-    began = time.perf_counter()
-    daemon = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    while time.perf_counter() - began < 120:
-        try:
-            with Client.connect(sock, timeout=2) as client:
-                if client.call(Health()).ok:
-                    return daemon, time.perf_counter() - began
-        except ClientError:
-            pass
-        time.sleep(0.01)
-    daemon.kill()
-    raise SystemExit(f"taskflowd did not start on {state}")
-
-
 def measure_daemon(state: Path, tasks: int, retention: int | None) -> dict[str, float]:
     tasks_dir = state.parent / "tasks"
     tasks_dir.mkdir(exist_ok=True)
@@ -108,7 +87,7 @@ def measure_daemon(state: Path, tasks: int, retention: int | None) -> dict[str, 
     keep_all = state.parent / "keep-all.toml"  # the default (1,000 per task) would prune at start
     keep_all.write_text("[retention]\ndays = false\nper_task = false\n")
     for _ in range(3):
-        daemon, took = _start(state, sock, tasks_dir, keep_all)
+        daemon, took = start_taskflowd(state, sock, tasks_dir, "--config", str(keep_all))
         try:
             starts.append(took)
             time.sleep(1.0)  # settled: start-up reads done, heap as it stays
@@ -116,8 +95,7 @@ def measure_daemon(state: Path, tasks: int, retention: int | None) -> dict[str, 
             out["status_ms"] = _median_wall([*taskflow, "status", "--json"]) * 1000
             out["runs50_ms"] = _median_wall([*taskflow, "runs", "--limit", "50", "--json"]) * 1000
         finally:
-            daemon.terminate()
-            daemon.wait(30)
+            stop_taskflowd(daemon)
     out["start_s"] = statistics.median(starts)
     out["rss_mib"] = statistics.median(rss)
     if retention is not None:

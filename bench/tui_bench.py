@@ -24,13 +24,13 @@ import os
 import random
 import shutil
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+
+from daemon_launch import start_taskflowd, stop_taskflowd
 
 from taskflow.model import Role, Run, RunState, RunTree
 from taskflow.protocol import MAX_FRAME, Push, RunChanged, StatusInfo, TaskInfo, Welcome, encode_body
@@ -171,34 +171,22 @@ def definitions_file(definitions: int) -> str:
 
 
 def live_first_paint(definitions: int) -> None:
-    from taskflow.client import Client, ClientError
-    from taskflow.protocol import GetRun, Health, TriggerTask
+    from taskflow.client import Client
+    from taskflow.protocol import GetRun, TriggerTask
 
     work = Path(tempfile.mkdtemp(prefix="taskflow-tui-bench-", dir="/dev/shm" if os.path.isdir("/dev/shm") else None))
     (work / "tasks").mkdir()
     (work / "tasks" / "big.toml").write_text(definitions_file(definitions))
     sock = f"/tmp/tf-tui-bench-{os.getpid()}.sock"
-    daemon = subprocess.Popen(
-        [sys.executable, "-m", "taskflow.daemon.main", "--state-dir", str(work / "state"),
-         "--socket", sock, "--tasks", str(work / "tasks")],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
+    daemon, _ = start_taskflowd(work / "state", sock, work / "tasks")
     try:
-        for _ in range(1200):
-            try:
-                with Client.connect(sock, timeout=1) as client:
-                    client.call(Health())
-                break
-            except ClientError:
-                time.sleep(0.05)
         with Client.connect(sock, timeout=30) as client:
             wide = client.call(TriggerTask(task="wide")).id
             while not client.call(GetRun(run_id=wide)).state.terminal:
                 time.sleep(0.1)
         asyncio.run(measure_live(sock, wide, definitions))
     finally:
-        daemon.terminate()
-        daemon.wait(20)
+        stop_taskflowd(daemon)
         shutil.rmtree(work, ignore_errors=True)
 
 

@@ -53,6 +53,7 @@ def submit_all(
     list with the run or the error of each line), then with ``--wait`` wait for them all."""
     from taskflow.cli.output import print_json
     from taskflow.client import ClientError
+    from taskflow.model import RunState
 
     results = client.call_many(requests)
     refs = [r for r in results if not isinstance(r, ClientError)]
@@ -76,7 +77,7 @@ def submit_all(
         print_json(finals)
     else:
         _print_ends(finals)
-    if code == EXIT_OK and any(run.state.value != "succeeded" for run in finals):
+    if code == EXIT_OK and any(run.state is not RunState.SUCCEEDED for run in finals):
         code = EXIT_RUN_FAILED
     return code
 
@@ -101,13 +102,8 @@ def wait_for_runs(client: Client, run_ids: list[str]) -> list[Run]:
 
 
 def _print_ends(finals: list[Run]) -> None:
-    from taskflow.cli.output import console, run_detail, state_text
-    from taskflow.model import format_duration
+    from taskflow.cli.output import console, ended_line
 
     out = console(stderr=True)
     for run in finals:
-        line = state_text(run.state, run_detail(run))
-        line.append(f"  {run.id}  {run.task}  {format_duration(run.duration)}")
-        if run.message and run.state.value != "succeeded":
-            line.append(f"  {run.message}")
-        out.print(line)
+        out.print(ended_line(run, with_id=True))

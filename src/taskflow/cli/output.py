@@ -83,6 +83,19 @@ def run_detail(run: Any) -> str | None:
     return None
 
 
+def ended_line(run: Any, *, with_id: bool = False) -> Text:
+    """How a waited-for run ended, on one line: ``failed (exit)  [id]  task  1.2s  message``."""
+    from taskflow.model import RunState, format_duration
+
+    line = state_text(run.state, run_detail(run))
+    if with_id:
+        line.append(f"  {run.id}")
+    line.append(f"  {run.task}  {format_duration(run.duration)}")
+    if run.message and run.state != RunState.SUCCEEDED:
+        line.append(f"  {run.message}")
+    return line
+
+
 def local_time(when: datetime | None) -> str:
     """A time for people, in the local zone; today's times without the date."""
     if when is None:

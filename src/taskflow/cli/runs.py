@@ -168,18 +168,14 @@ def _started(args: argparse.Namespace, client: Client, ref: RunRef) -> int:
 def _ended(args: argparse.Namespace, final: Run, *, to_stderr: bool = False) -> int:
     """Print a finished run (JSON: the final Run) and map its state to the exit code."""
     from taskflow.cli.output import print_json
-    from taskflow.model import RunState, format_duration
+    from taskflow.model import RunState
 
     if args.json:
         print_json(final)
     else:
-        from taskflow.cli.output import console, run_detail, state_text
+        from taskflow.cli.output import console, ended_line
 
-        line = state_text(final.state, run_detail(final))
-        line.append(f"  {final.task}  {format_duration(final.duration)}")
-        if final.message and final.state != RunState.SUCCEEDED:
-            line.append(f"  {final.message}")
-        console(stderr=to_stderr).print(line)
+        console(stderr=to_stderr).print(ended_line(final))
     return EXIT_OK if final.state == RunState.SUCCEEDED else EXIT_RUN_FAILED
 
 

@@ -111,39 +111,26 @@ class Client:
         """
         if isinstance(request, Subscribe) and not self._subscribed:
             self._expect_pushes()
-        self._next_id += 1
-        request.id = self._next_id
-        self._send(request)
-        deadline = self._deadline(timeout)
-        while True:
-            reply = self._receive(deadline)
-            if self._is_push(reply):
-                self._pushes.append(reply)
-                continue
-            if isinstance(reply, Error) and reply.id in (request.id, 0):
-                raise ClientError(reply.code, reply.message)
-            if isinstance(reply, Ok) and reply.id == request.id:
-                try:
-                    result: R = result_decoder(type(request)).decode(reply.data)
-                except Exception as exc:  # noqa: BLE001 - a result that does not decode, whatever msgspec raises, is a protocol error
-                    raise ClientError(
-                        ErrorCode.PROTOCOL, f"invalid {type(request).__name__} result: {exc}"
-                    ) from None
-                return result
-            raise ClientError(ErrorCode.PROTOCOL, f"unexpected {type(reply).__name__} from the daemon")
+        [result] = self.call_many([request], timeout=timeout)
+        if isinstance(result, ClientError):
+            raise result
+        return result
 
     def call_many(
-        self, requests: Sequence[Request[R]], window: int = PIPELINE_WINDOW
+        self, requests: Sequence[Request[R]], window: int = PIPELINE_WINDOW,
+        timeout: float | object | None = _DEFAULT,
     ) -> list[R | ClientError]:
         """Send ``requests`` with up to ``window`` of them in flight at once, and return each
         one's result or ``ClientError``, in order. The daemon answers a connection's requests
         concurrently (and commits their intents in one group), so a thousand submissions cost
-        a few round trips' worth of commits, not a thousand. Losing the daemon raises."""
+        a few round trips' worth of commits, not a thousand. Losing the daemon, an error
+        about the connection itself (id 0) or a reply to nothing asked raises. ``timeout``
+        runs from the last answer."""
         results: dict[int, R | ClientError] = {}
         waiting: dict[int, Request[R]] = {}
         pending = iter(requests)
         ids: list[int] = []
-        deadline = self._deadline(_DEFAULT)
+        deadline = self._deadline(timeout)
         while True:
             while len(waiting) < max(1, window) and (request := next(pending, None)) is not None:
                 self._next_id += 1
@@ -159,7 +146,7 @@ class Client:
                 continue
             if isinstance(reply, Error) and reply.id == 0:
                 raise ClientError(reply.code, reply.message)
-            request = waiting.pop(getattr(reply, "id", -1), None)
+            request = waiting.pop(reply.id, None) if isinstance(reply, (Ok, Error)) else None
             if request is None:
                 raise ClientError(ErrorCode.PROTOCOL, f"unexpected {type(reply).__name__} from the daemon")
             if isinstance(reply, Error):
@@ -169,7 +156,7 @@ class Client:
                 results[request.id] = result_decoder(type(request)).decode(reply.data)
             except Exception as exc:  # noqa: BLE001 - a result that does not decode, whatever msgspec raises, is a protocol error
                 results[request.id] = ClientError(ErrorCode.PROTOCOL, f"invalid {type(request).__name__} result: {exc}")
-            deadline = self._deadline(_DEFAULT)  # the timeout runs from the last answer
+            deadline = self._deadline(timeout)
 
     def subscribe(self, topics: list[str], run_id: str | None = None) -> Iterator[Push]:
         """Subscribe now, and return an iterator over pushed events that ends only when the

@@ -40,10 +40,7 @@ async def run_tree(db: ReaderPool, root_id: str, dirs: OutputDirs) -> RunTree | 
         (root_id,),
     )
     nodes = {row[0]: RunTree(run=row_run(row), attempts=[], children=[]) for row in runs}
-    for row in attempt_rows:
-        node = nodes.get(row[0])
-        if node is not None:
-            node.attempts.append(row_attempt(row, dirs))
+    _attach_attempts(nodes, attempt_rows, dirs)
     root = nodes.get(root_id)
     if root is None:  # the root row itself is gone (pruned mid-read); nothing coherent to show
         return None
@@ -77,11 +74,16 @@ async def runs_with_attempts(db: ReaderPool, run_ids: list[str], dirs: OutputDir
             f"SELECT {ATTEMPT_SELECT} FROM attempts WHERE run_id IN ({marks}) ORDER BY run_id, number",
             tuple(chunk),
         )
-        for row in rows:
-            node = nodes.get(row[0])
-            if node is not None:
-                node.attempts.append(row_attempt(row, dirs))
+        _attach_attempts(nodes, rows, dirs)
     return [nodes[run_id] for run_id in run_ids if run_id in nodes]
+
+
+def _attach_attempts(nodes: dict[str, RunTree], rows: list[tuple[Any, ...]], dirs: OutputDirs) -> None:
+    """Hang attempt rows (ordered by run and number) on their runs' nodes."""
+    for row in rows:
+        node = nodes.get(row[0])
+        if node is not None:
+            node.attempts.append(row_attempt(row, dirs))
 
 
 async def list_runs(

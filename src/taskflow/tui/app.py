@@ -294,13 +294,15 @@ class TaskflowApp(App[int]):
 
     async def load_run_tree(self, run_id: str) -> None:
         """Fetch a run tree with its attempts (the detail pane wants exit codes, RSS...)."""
-        if self.client is None:
-            return
+        if self.client is None or run_id in self.world.settled_trees:
+            return  # an ended tree read whole never changes again: selecting it again costs nothing
         try:
             tree = await read_run_tree(self.client, run_id)
         except ClientError:
             return
         self.world.add_tree(tree)
+        if all(node.run.state.terminal for node in tree.walk()):
+            self.world.settled_trees.add(run_id)
         self.broadcast(Changes(runs={node.run.id for node in tree.walk()}))
 
     async def load_audit(self) -> None:

@@ -86,6 +86,19 @@ def state_text(state: RunState | None, palette: Palette, *, word: bool = True) -
     return Text(f"{glyph} {state.value}" if word else glyph, style=palette.state(state))
 
 
+_STATE_ORDER = {state: index for index, state in enumerate(STATE_GLYPHS)}
+
+
+def append_counts(text: Text, counts: dict[RunState, int], palette: Palette) -> None:
+    """A group's children by state after its label, ``  ✔9998 ✘1``, states in one fixed
+    order; nothing for a single child or none (its own state says it all)."""
+    if not counts or (len(counts) == 1 and sum(counts.values()) == 1):
+        return
+    text.append(" ")
+    for state in sorted(counts, key=_STATE_ORDER.__getitem__):
+        text.append(f" {STATE_GLYPHS[state]}{counts[state]}", style=palette.state(state))
+
+
 def since(start: datetime | None, end: datetime | None, now: datetime) -> str:
     """Duration from ``start`` to ``end`` (or ``now`` while it is still going)."""
     if start is None:

@@ -73,6 +73,7 @@ class WorldState:
         self.children: dict[str, list[str]] = {}  # parent run id -> child run ids, in order
         self.child_states: dict[str, dict[RunState, int]] = {}  # parent run id -> children by state
         self.partial_trees: set[str] = set()  # root ids whose children a full read cut short
+        self.settled_trees: set[str] = set()  # run ids read whole after everything in them ended
         self.attempts: dict[str, list[Attempt]] = {}
         self.breakers: dict[str, BreakerState] = {}
         self.audit: list[AuditEntry] = []
@@ -101,6 +102,7 @@ class WorldState:
         self.children.clear()
         self.child_states.clear()
         self.partial_trees.clear()
+        self.settled_trees.clear()
         self.attempts.clear()
         for tree in snapshot.runs:
             self.add_tree(tree)

@@ -15,13 +15,12 @@ from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
 from taskflow.model import Run, RunState
-from taskflow.tui.glyphs import STATE_GLYPHS, Palette, since
+from taskflow.tui.glyphs import STATE_GLYPHS, Palette, append_counts, since
 from taskflow.tui.state import WorldState
 from taskflow.tui.widgets.nav_tree import NavigableTree
 
 RunNode = TreeNode[str]
 _TICKING = frozenset({RunState.RUNNING, RunState.RETRYING})
-_STATE_ORDER = {state: index for index, state in enumerate(STATE_GLYPHS)}  # counts read in one order
 
 
 def progress_bar(fraction: float, width: int = 8) -> str:
@@ -208,9 +207,5 @@ class RunTreeView(NavigableTree[str]):
             text.append(f" ×{run.attempts}", style=palette.state(RunState.RETRYING))
         if run.parent_id is None:
             text.append(f"  {run.id[-6:].lower()}", style=palette.style("muted"))
-        counts = self.world.child_counts(run.id)
-        if counts and (len(counts) > 1 or sum(counts.values()) > 1):  # a group: its children by state
-            text.append(" ")
-            for state, count in sorted(counts.items(), key=lambda item: _STATE_ORDER[item[0]]):
-                text.append(f" {STATE_GLYPHS[state]}{count}", style=palette.state(state))
+        append_counts(text, self.world.child_counts(run.id), palette)  # a group: its children by state
         return text

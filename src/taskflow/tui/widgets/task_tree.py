@@ -14,11 +14,10 @@ from textual.widgets.tree import TreeNode
 
 from taskflow.model import RunState
 from taskflow.protocol import TaskInfo
-from taskflow.tui.glyphs import STATE_GLYPHS, Palette
+from taskflow.tui.glyphs import STATE_GLYPHS, Palette, append_counts
 from taskflow.tui.widgets.nav_tree import NavigableTree
 
 TaskNode = TreeNode[str]
-_STATE_ORDER = {state: index for index, state in enumerate(STATE_GLYPHS)}  # counts read in one order
 
 
 def parent_name(name: str) -> str | None:
@@ -159,11 +158,7 @@ class TaskTree(NavigableTree[str]):
         if task.next_run is not None:
             details.append("next " + task.next_run.strftime("%H:%M"))
         text.append("  " + " · ".join(details), style=palette.style("muted"))
-        counts = self._last_states(name)
-        if counts and (len(counts) > 1 or sum(counts.values()) > 1):
-            text.append(" ")
-            for state, count in sorted(counts.items(), key=lambda item: _STATE_ORDER[item[0]]):
-                text.append(f" {STATE_GLYPHS[state]}{count}", style=palette.state(state))
+        append_counts(text, self._last_states(name), palette)
         if task.orphaned:
             text.append("  ⚠ orphaned", style=palette.style("state-failed"))
         if not task.enabled:
