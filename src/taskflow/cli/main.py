@@ -21,6 +21,7 @@ from taskflow.cli import (
     Command,
     CommandError,
 )
+from taskflow.cli.startup import import_msgspec_lightly
 
 #: Modules that each define ``COMMANDS``; one module per command group.
 COMMAND_MODULES: tuple[str, ...] = (
@@ -164,6 +165,7 @@ def main(argv: Sequence[str] | None = None, *, commands: Sequence[Command] | Non
     try:
         if argv is None:
             argv = sys.argv[1:]
+        import_msgspec_lightly()
         parser = build_parser(_commands_for(argv) if commands is None else commands)
         try:
             args = parser.parse_args(argv)
