@@ -35,12 +35,13 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "src"))
 sys.path.insert(0, str(HERE))
 
-from spawn_bench import bench_asyncio, bench_raw
+from spawn_bench import TRUE, bench_asyncio, bench_raw
 
 from taskflow.engine.engine import Engine, EngineSettings
 from taskflow.engine.events import EngineEvent, RunUpdated
 from taskflow.engine.process.cgroups import AttemptCgroups
 from taskflow.engine.process.local import ProcessExecutor
+from taskflow.engine.process.wrapper import wrapper_argv, wrapper_script
 from taskflow.model import Dependency, Run, TaskSet, TaskSpec
 from taskflow.store import Store
 
@@ -107,6 +108,36 @@ async def bench_engine(
     return {"wall": wall, "cpu": cpu, "keeper_cpu": keeper_cpu, "store_cpu": store_cpu, "writes": writes}
 
 
+def bench_wrapper_floor(n: int, workers: int, root: Path, cgroups: AttemptCgroups) -> float:
+    """What the design costs with no engine at all: per task an attempt folder, an attempt
+    cgroup (made, moved into by the wrapper, removed) and the real wrapper shell running
+    ``true`` with its pid file, status trap and output files, ``workers`` in flight, reaped
+    with ``waitpid``. No store, no scheduler, no output keeper, no event loop. An engine
+    that keeps this design (DESIGN.md: a crash-surviving exit status, per-attempt files,
+    attempt cgroups) cannot beat this rate, so ``floor / raw`` bounds ``engine / raw``."""
+    root.mkdir(parents=True)
+    env = dict(os.environ)
+    in_flight: dict[int, str | None] = {}
+    started = time.perf_counter()
+    launched = 0
+    while launched < n or in_flight:
+        while len(in_flight) < workers and launched < n:
+            out = root / f"a{launched:06d}.1"
+            out.mkdir()
+            cgroup = cgroups.create(out.name)
+            script = wrapper_script(str(out), command=None, cwd=None, cpu_limit=None, cgroup=cgroup)
+            pid = os.posix_spawn("/bin/sh", wrapper_argv(script, (TRUE,)), env, setsid=True)
+            in_flight[pid] = cgroup
+            launched += 1
+        pid, _ = os.waitpid(-1, 0)
+        if pid not in in_flight:
+            continue  # an earlier engine run's output keeper, reaped here
+        cgroup = in_flight.pop(pid)
+        if cgroup is not None:
+            os.rmdir(cgroup)
+    return time.perf_counter() - started
+
+
 _TSP_OUTPUTS: list[str] = []
 
 
@@ -163,7 +194,8 @@ def main() -> None:
     base = AttemptCgroups.discover().base
     print(f"attempt cgroups: {'on, under ' + base if base else 'off (no writable cgroup2 with cgroup.kill here)'}")
 
-    raw, aio, eng, tsp = [], [], [], []
+    raw, aio, eng, tsp, floor = [], [], [], [], []
+    cgroups = AttemptCgroups.discover()
     scratch = Path(tempfile.mkdtemp(prefix="taskflow-engine-bench-", dir=args.dir))
     if args.engine_only:
         for i in range(args.repeat):
@@ -173,6 +205,7 @@ def main() -> None:
         return
     for i in range(args.repeat):
         raw.append(args.n / bench_raw(args.n, args.workers)[0])
+        floor.append(args.n / bench_wrapper_floor(args.n, args.workers, scratch / f"floor{i}", cgroups))
         aio.append(args.n / asyncio.run(bench_asyncio(args.n, args.workers))[0])
         e = asyncio.run(bench_engine(args.n, args.workers, scratch / f"run{i}", args.commit_window))
         eng.append(e)
@@ -180,7 +213,7 @@ def main() -> None:
         if t is not None:
             tsp.append(args.n / t)
         print(
-            f"  repeat {i + 1}: raw {raw[-1]:.0f}/s  asyncio {aio[-1]:.0f}/s  "
+            f"  repeat {i + 1}: raw {raw[-1]:.0f}/s  wrapper floor {floor[-1]:.0f}/s  asyncio {aio[-1]:.0f}/s  "
             f"engine {args.n / e['wall']:.0f}/s" + (f"  tsp {tsp[-1]:.0f}/s" if t is not None else "")
         )
 
@@ -190,6 +223,7 @@ def main() -> None:
     engine_rate = med(args.n / e["wall"] for e in eng)
     print()
     print(f"raw posix_spawn loop      {med(raw):8.0f} tasks/s")
+    print(f"wrapper floor (no engine) {med(floor):8.0f} tasks/s")
     print(f"asyncio subprocess loop   {med(aio):8.0f} tasks/s")
     print(f"taskflow engine (tree)    {engine_rate:8.0f} tasks/s")
     if tsp:
@@ -197,6 +231,8 @@ def main() -> None:
     print()
     print(f"engine / raw posix_spawn  {engine_rate / med(raw):6.2f}   (target >= 0.6)")
     print(f"engine / asyncio loop     {engine_rate / med(aio):6.2f}   (target >= 0.9)")
+    print(f"wrapper floor / raw       {med(floor) / med(raw):6.2f}   (the most engine / raw can be with this design)")
+    print(f"engine / wrapper floor    {engine_rate / med(floor):6.2f}   (what the engine itself costs)")
     if tsp:
         print(f"engine / task-spooler     {engine_rate / med(tsp):6.2f}   (target >= 2)")
     print(f"engine CPU per task       {med(e['cpu'] / args.n for e in eng) * 1e6:6.0f} us (whole process)   (target <= 500)")
@@ -206,14 +242,16 @@ def main() -> None:
         f"(SQLite thread; {med(e['writes'] for e in eng):.0f} saves per run)   (target <= 30)"
     )
     if args.chain:
-        serial, steps = [], []
+        serial, serial_floor, steps = [], [], []
         for i in range(args.repeat):
             serial.append(bench_raw(args.chain, 1)[0] / args.chain)
+            serial_floor.append(bench_wrapper_floor(args.chain, 1, scratch / f"chainfloor{i}", cgroups) / args.chain)
             e = asyncio.run(bench_engine(args.chain, args.workers, scratch / f"chain{i}", args.commit_window,
                                          tasks=chain(args.chain)))
             steps.append(e["wall"] / args.chain)
         print(f"chain of {args.chain} dependent leaves: {med(steps) * 1000:.2f} ms per step "
-              f"(target <= 1.5), raw serial spawn {med(serial) * 1000:.2f} ms, ratio {med(steps) / med(serial):.1f}x")
+              f"(target <= 1.5), raw serial spawn {med(serial) * 1000:.2f} ms, ratio {med(steps) / med(serial):.1f}x; "
+              f"serial wrapper floor {med(serial_floor) * 1000:.2f} ms")
     shutil.rmtree(scratch, ignore_errors=True)
 
 
