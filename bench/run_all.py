@@ -3,15 +3,18 @@
 
 Every figure in that file comes from this run of this code: each benchmark's own output,
 under the command that printed it, with the date, the commit and the machine's load when it
-started. ``--only NAME`` runs some of them and prints without touching the file.
+started. ``--only NAME`` runs some of them and prints without touching the file; with
+``--update`` too it replaces just their sections, each of which names the commit it ran on
+(for a change to one hot path: rerun its bench in the same change).
 
-    .venv/bin/python bench/run_all.py [--only engine_bench.py,...] [--no-write]
+    .venv/bin/python bench/run_all.py [--only engine_bench.py,... [--update]] [--no-write]
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import re
 import subprocess
 import sys
 import time
@@ -104,29 +107,52 @@ def run(bench: Bench) -> tuple[str, str, float, int]:
     return done.stdout, f"{started_at}, load average {load} (1/5/15 min) at start", took, done.returncode
 
 
-def render(results: list[tuple[Bench, str, str, float, int]], commit: str) -> str:
+def section(bench: Bench, output: str, facts: str, took: float, code: int, commit: str) -> str:
+    command = " ".join([".venv/bin/python", f"bench/{bench.script}", *(a if a else "''" for a in bench.args)])
+    status = "" if code == 0 else f" — **exited {code}**"
+    return (f"\n## `{bench.script}`\n\n`{command}` — {facts}; commit `{commit}`; took {took:.0f} s{status}.\n"
+            f"Target: {bench.target}.\n\n```\n{output.rstrip()}\n```\n")
+
+
+def render(sections: dict[str, str]) -> str:
+    """The whole file: the table, then each bench's section in ``BENCHES`` order."""
     rows = "".join(f"| `{b.script}` | {b.what} | {b.target} |\n" for b in BENCHES)
-    parts = [HEAD, rows, f"\nCommit `{commit}`, {os.cpu_count()} cores.\n"]
-    for bench, output, facts, took, code in results:
-        command = " ".join([".venv/bin/python", f"bench/{bench.script}", *(a if a else "''" for a in bench.args)])
-        status = "" if code == 0 else f" — **exited {code}**"
-        parts.append(f"\n## `{bench.script}`\n\n`{command}` — {facts}; took {took:.0f} s{status}.\n"
-                     f"Target: {bench.target}.\n\n```\n{output.rstrip()}\n```\n")
+    parts = [HEAD, rows, f"\n{os.cpu_count()} cores. Each section names the commit it ran on.\n"]
+    parts += [sections[b.script] for b in BENCHES if b.script in sections]
     return "".join(parts)
+
+
+def sections_of(doc: str) -> dict[str, str]:
+    """The per-bench sections of an existing file, keyed by script name."""
+    found: dict[str, str] = {}
+    # A file from before sections named their commit gives it once, above them all.
+    whole = re.search(r"^Commit `([^`]+)`", doc, re.M)
+    for chunk in doc.split("\n## `")[1:]:
+        name = chunk.split("`", 1)[0]
+        if whole is not None and "; commit `" not in chunk:
+            chunk = chunk.replace("; took ", f"; commit `{whole.group(1)}`; took ", 1)
+        found[name] = "\n## `" + chunk.rstrip("\n") + "\n"
+    return found
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", default="", help="comma-separated scripts to run (then the doc is not written)")
+    parser.add_argument("--update", action="store_true",
+                        help="with --only: replace those benches' sections in docs/benchmarks.md")
     parser.add_argument("--no-write", action="store_true", help="print only; leave docs/benchmarks.md alone")
     args = parser.parse_args()
     chosen = [b for b in BENCHES if not args.only or b.script in args.only.split(",")]
     commit = git_commit()
     results = [(bench, *run(bench)) for bench in chosen]
     failed = sum(code != 0 for *_, code in results)
-    if not args.only and not args.no_write:
-        DOC.write_text(render(results, commit))
-        print(f"\nwrote {DOC.relative_to(HERE.parent)}")
+    if args.no_write or (args.only and not args.update):
+        return 1 if failed else 0
+    sections = sections_of(DOC.read_text()) if args.only else {}
+    for bench, output, facts, took, code in results:
+        sections[bench.script] = section(bench, output, facts, took, code, commit)
+    DOC.write_text(render(sections))
+    print(f"\nwrote {DOC.relative_to(HERE.parent)}")
     return 1 if failed else 0
 
 
