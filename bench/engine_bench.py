@@ -110,7 +110,7 @@ async def bench_engine(
 
 def bench_wrapper_floor(n: int, workers: int, root: Path, cgroups: AttemptCgroups) -> float:
     """What the design costs with no engine at all: per task an attempt folder, an attempt
-    cgroup (made, moved into by the wrapper, removed) and the real wrapper shell running
+    cgroup (lent from the pool, moved into by the wrapper, given back) and the real wrapper shell running
     ``true`` with its pid file, status trap and output files, ``workers`` in flight, reaped
     with ``waitpid``. No store, no scheduler, no output keeper, no event loop. An engine
     that keeps this design (DESIGN.md: a crash-surviving exit status, per-attempt files,
@@ -124,7 +124,7 @@ def bench_wrapper_floor(n: int, workers: int, root: Path, cgroups: AttemptCgroup
         while len(in_flight) < workers and launched < n:
             out = root / f"a{launched:06d}.1"
             out.mkdir()
-            cgroup = cgroups.create(out.name)
+            cgroup = cgroups.acquire()
             script = wrapper_script(str(out), command=None, cwd=None, cpu_limit=None, cgroup=cgroup)
             pid = os.posix_spawn("/bin/sh", wrapper_argv(script, (TRUE,)), env, setsid=True)
             in_flight[pid] = cgroup
@@ -134,7 +134,7 @@ def bench_wrapper_floor(n: int, workers: int, root: Path, cgroups: AttemptCgroup
             continue  # an earlier engine run's output keeper, reaped here
         cgroup = in_flight.pop(pid)
         if cgroup is not None:
-            os.rmdir(cgroup)
+            cgroups.give_back(cgroup)
     return time.perf_counter() - started
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 import psutil
 import pytest
 
+from taskflow.engine.process.cgroups import cpu_seconds, populated
 from taskflow.engine.process.local import ProcessExecutor
 from taskflow.engine.process.output import read_output
 from taskflow.model import ErrorType, Limits
@@ -160,7 +161,8 @@ async def test_timeout_and_cancel_reach_a_child_that_left_the_process_group(
         outcome = await asyncio.wait_for(handle.wait(), 15)
         assert outcome.error_type is (ErrorType.TIMEOUT if how == "timeout" else ErrorType.SIGNAL)
         assert _gone(escapee), how
-        assert handle.cgroup is not None and not os.path.exists(handle.cgroup)  # removed once empty
+        assert handle.cgroup is not None and not populated(handle.cgroup)
+        assert handle.cgroup in executor.cgroups.pooled()  # given back once empty
 
 
 async def test_leftovers_of_a_finished_task_keep_its_cgroup_until_they_end(
@@ -173,11 +175,35 @@ async def test_leftovers_of_a_finished_task_keep_its_cgroup_until_they_end(
     outcome = await asyncio.wait_for(handle.wait(), 10)
     assert outcome.error_type is None
     leftover = int(await _wait_for_file(pidfile))
-    assert handle.cgroup is not None and os.path.isdir(handle.cgroup) and not _gone(leftover)
+    assert handle.cgroup is not None and populated(handle.cgroup) and not _gone(leftover)
+    assert handle.cgroup not in executor.cgroups.pooled()
+    # Meanwhile the next attempt gets a cgroup of its own, not the occupied one.
+    other = executor.start(command_spec("true"), run_id(), 1)
+    assert other.cgroup is not None and other.cgroup != handle.cgroup
+    await asyncio.wait_for(other.wait(), 10)
     deadline = time.monotonic() + 10
-    while os.path.exists(handle.cgroup) and time.monotonic() < deadline:
+    while handle.cgroup not in executor.cgroups.pooled() and time.monotonic() < deadline:
         await asyncio.sleep(0.1)
-    assert not os.path.exists(handle.cgroup)
+    assert _gone(leftover) and handle.cgroup in executor.cgroups.pooled() and not populated(handle.cgroup)
+
+
+async def test_a_pooled_cgroup_is_lent_again_and_counts_only_its_new_attempt(
+    executor: ProcessExecutor,
+) -> None:
+    """Attempt cgroups are reused (mkdir and rmdir of a cgroup are dear); a reused one's CPU
+    account starts from what it had counted before."""
+    _needs_cgroups(executor)
+    burner = executor.start(command_spec("i=0; while [ $i -lt 300000 ]; do i=$((i+1)); done"), run_id(), 1)
+    assert (await asyncio.wait_for(burner.wait(), 30)).error_type is None
+    assert burner.cgroup in executor.cgroups.pooled()
+    assert (cpu_seconds(burner.cgroup) or 0) > 0.1  # the cgroup counted the burn
+    sleeper = executor.start(command_spec("sleep 1"), run_id(), 1)
+    assert sleeper.cgroup == burner.cgroup  # lent again
+    assert sleeper.cgroup_cpu_base >= 0.1
+    await asyncio.sleep(0.5)
+    sleeper.sample()
+    outcome = await asyncio.wait_for(sleeper.wait(), 10)
+    assert outcome.cpu_seconds is not None and outcome.cpu_seconds < 0.1, outcome
 
 
 async def test_memory_of_a_daemonized_child_counts_toward_the_limit(

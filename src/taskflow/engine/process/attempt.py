@@ -61,7 +61,7 @@ class AttemptHost(Protocol):
         ...
 
     def release_cgroup(self, path: str) -> None:
-        """Remove an ended attempt's cgroup (now or once its leftovers are gone)."""
+        """Give back an ended attempt's cgroup (now or once its leftovers are gone)."""
         ...
 
 
@@ -102,6 +102,7 @@ class RunningAttempt:
         self._control_offset = 0
         self._killed_at: float | None = None
         self.cgroup: str | None = None  # the attempt's own cgroup, when the executor made one
+        self.cgroup_cpu_base = 0.0  # what a pooled cgroup's cpu.stat had counted before this attempt
         # Resolves when the output keeper has written the last byte (None: no keeper).
         self.drain: asyncio.Future[None] | None = None
         self._drain_timer: asyncio.TimerHandle | None = None
@@ -249,7 +250,8 @@ class RunningAttempt:
         tree = sample_pids(inside) if inside else sample_tree(self.pid)  # empty: the move failed
         if tree.pids:
             # The cgroup's own CPU account also holds what its exited processes used.
-            cpu = cpu_seconds(self.cgroup) if inside and self.cgroup is not None else None
+            counted = cpu_seconds(self.cgroup) if inside and self.cgroup is not None else None
+            cpu = None if counted is None else counted - self.cgroup_cpu_base
             self._merge(tree.rss, tree.cpu if cpu is None else max(cpu, tree.cpu))
         limit = self._ending.memory_limit
         if limit is not None and tree.rss > limit and not self._ending.memory_killed:

@@ -29,7 +29,6 @@ import psutil
 from taskflow.engine.executor import Found, OutputChunk, ProgressCallback
 from taskflow.engine.process.attempt import RunningAttempt
 from taskflow.engine.process.cgroups import AttemptCgroups
-from taskflow.engine.process.cgroups import remove as remove_cgroup
 from taskflow.engine.process.outcome import Ending, classify, read_python_result, utcnow
 from taskflow.engine.process.output import (
     CALL_FILE,
@@ -98,7 +97,8 @@ class ProcessExecutor:
         self.cgroups = AttemptCgroups.discover() if use_cgroups else AttemptCgroups(None)
         # stdout/stderr through the output keeper, which holds the cap at every moment.
         self.keeper = OutputKeeper()
-        self._lingering: set[str] = set()  # attempt cgroups a task's leftovers still occupy
+        # Attempt cgroups a task's leftovers still occupy (a previous daemon's, too).
+        self._lingering: set[str] = set(self.cgroups.leftovers)
         self._schedule: SampleSchedule[RunningAttempt] = SampleSchedule()
         self._sampler: asyncio.TimerHandle | None = None
         self._sampler_due = 0.0  # loop time the armed sampler fires at
@@ -156,7 +156,7 @@ class ProcessExecutor:
                 if command is not None:
                     argv, command = (SHELL, "-c", command), None
                 argv = (*as_user.prefix(), *argv)
-            cgroup = self.cgroups.create(os.path.basename(out_s))
+            cgroup = self.cgroups.acquire()
             pipes = self.keeper.attach(out_s, self.output_cap)
             script = wrapper_script(
                 out_s, command=command, cwd=spec.cwd, cpu_limit=spec.limits.cpu, cgroup=cgroup,
@@ -183,12 +183,13 @@ class ProcessExecutor:
                     os.close(pipes[1])
         except (OSError, ValueError, TypeError) as exc:
             if cgroup is not None:
-                remove_cgroup(cgroup)
+                self.cgroups.give_back(cgroup)
             handle = self._handle(spec, run_id, out_s, started_at, None, None, python)
             handle.fail_to_start(str(exc))
             return handle
         handle = self._handle(spec, run_id, out_s, started_at, pid, created, python)
         handle.cgroup = cgroup
+        handle.cgroup_cpu_base = self.cgroups.baseline(cgroup)
         handle.drain = self.keeper.drained(out_s)
         self._track(handle, spec.timeout)
         return handle
@@ -272,7 +273,7 @@ class ProcessExecutor:
             if not handle.done and self._running.get(handle.pid or 0) is handle:
                 self._schedule.put(handle, now + handle.next_sample(self.sample_interval))
         if self._lingering and now >= self._lingering_due:
-            self._lingering = {path for path in self._lingering if not remove_cgroup(path)}
+            self._lingering = {path for path in self._lingering if not self.cgroups.give_back(path)}
             self._lingering_due = now + self.sample_interval
         self._arm_sampler()
 
@@ -291,8 +292,8 @@ class ProcessExecutor:
         self._sampler = asyncio.get_running_loop().call_at(due, self._sample)
 
     def release_cgroup(self, path: str) -> None:
-        """Remove an attempt's cgroup, or retry while processes the task left running remain."""
-        if not remove_cgroup(path):
+        """Pool (or remove) an attempt's cgroup, or retry while processes the task left running remain."""
+        if not self.cgroups.give_back(path):
             if not self._lingering:
                 self._lingering_due = asyncio.get_running_loop().time() + self.sample_interval
             self._lingering.add(path)
@@ -311,10 +312,9 @@ class ProcessExecutor:
         out = attempt.output_dir or self.locate_output(attempt.run_id, attempt.number)
         # Recovery adopts before the socket is served: these few stat calls stall no client.
         python = (spec is not None and spec.kind == "python") or os.path.exists(os.path.join(out, CALL_FILE))  # noqa: ASYNC240
-        cgroup = self.cgroups.path(os.path.basename(out))
-        if cgroup is not None and not os.path.isdir(cgroup):  # noqa: ASYNC240 - as above
-            cgroup = None
         if _same_process(attempt.pid, attempt.pid_started_at):
+            assert attempt.pid is not None
+            cgroup = self.cgroups.cgroup_of(attempt.pid)  # pooled, or named by an older daemon
             started = attempt.started_at or utcnow()
             handle = self._handle(spec, attempt.run_id, out, started, attempt.pid, attempt.pid_started_at, python)
             handle.cgroup = cgroup
@@ -322,8 +322,8 @@ class ProcessExecutor:
             elapsed = (utcnow() - started).total_seconds()
             self._track(handle, timeout, elapsed)
             return handle
-        if cgroup is not None:  # the wrapper ended while the daemon was down
-            self.release_cgroup(cgroup)
+        # The wrapper ended while the daemon was down: a cgroup its leftovers still hold is one
+        # of ``cgroups.leftovers``, removed once they are gone.
         status = read_status(os.path.join(out, STATUS_FILE))
         if status is None:
             return None
