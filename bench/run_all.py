@@ -61,6 +61,10 @@ BENCHES = (
           "TUI first paint with 10,000 definitions (offline, and from a real daemon with a 10,001-run "
           "tree); key → repaint with 10,000 runs on screen while 10,000 log lines/s and 400 run events/s stream",
           "first paint ≤ 1 s; key → repaint p99 ≤ 100 ms"),
+    Bench("tui_bytes_bench.py", (),
+          "the real `taskflow tui` on a real daemon in an 80×24 pty (what ssh carries): bytes/s idle and while "
+          "a task prints 2,000 lines/s into the log pane; key → screen and view-switch latency",
+          "idle ≤ 300 B/s; streaming ≤ 15 KB/s; key → screen p99 ≤ 150 ms; view switch ≤ 100 ms"),
     Bench("history_bench.py", ("--sizes", "0,100000,1000000", "--dir", SHM, "--retention", "1000"),
           "a store filled through its own API with finished leaf runs; start-up reads, a real daemon's "
           "start-up time and RSS, `status` and `runs --limit 50` wall time; bytes per run; one retention sweep",
@@ -68,6 +72,11 @@ BENCHES = (
     Bench("bulk_submit_bench.py", ("--repeat", "3", "--dir", SHM),
           "1,000 one-off commands from a script: `exec --from-file - --wait` against a shell loop of `tsp`",
           "≤ 2× task-spooler"),
+    Bench("dask_bench.py", ("--repeat", "3", "--dir", SHM),
+          "the dask executor on a 2-worker `LocalCluster`: a 1,000-leaf tree of `true` against a bare "
+          "`client.map` of `subprocess.run([\"true\"])` on the same cluster, interleaved; then 8 CPU-bound "
+          "leaves on 1 worker and on 2",
+          "≥ 0.7× bare `client.map`; 2 workers faster than 1"),
     Bench("cli_startup_bench.py", (),
           "`taskflow status --json` wall time against `python -c pass`, interleaved",
           "≤ 4× `python -c pass`"),

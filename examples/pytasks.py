@@ -7,8 +7,10 @@ A parameter annotated ``taskflow.Context`` is injected; the others come from ``p
 from __future__ import annotations
 
 import asyncio
+import logging
 import random
 import time
+from typing import Any
 
 import taskflow
 
@@ -48,3 +50,17 @@ async def check_freshness(ctx: taskflow.Context, feeds: list[str],
         raise RuntimeError(f"stale feeds: {', '.join(stale)}")
     ctx.log(f"all {len(feeds)} feeds fresh (max age {max(ages.values()):.0f}s)")
     return ages
+
+
+@taskflow.task
+def row_trend(history: taskflow.History, log: logging.Logger, table: str = "orders") -> dict[str, Any]:
+    """Compare today's (simulated) row count with the earlier runs': a ``History`` of this
+    task's ended runs and a ``Logger`` are injected by their annotations, like ``Context``."""
+    rows = 5000 + int(time.time() // 60) % 500
+    earlier = [run.result["rows"] for run in history if run.succeeded and isinstance(run.result, dict)]
+    last_ok = history.last_success
+    log.info("%s: %d rows now; %d earlier runs, last success %s", table, rows, len(history),
+             last_ok.finished_at if last_ok else "never")
+    if earlier and rows < 0.5 * (sum(earlier) / len(earlier)):
+        raise ValueError(f"{table}: {rows} rows is less than half the recent average")
+    return {"rows": rows, "earlier": earlier[:5]}

@@ -21,14 +21,17 @@ from taskflow._lazy import lazy_exports
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
 if TYPE_CHECKING:
     from taskflow.pytask import Context, task
+    from taskflow.pytask.history import History, PastRun
     from taskflow.pytask.hooks import RunRejected, post_run, pre_run
 
 __version__ = "0.1.0"
-__all__ = ["Context", "RunRejected", "__version__", "post_run", "pre_run", "task"]
+__all__ = ["Context", "History", "PastRun", "RunRejected", "__version__", "post_run", "pre_run", "task"]
 
 #: Where each lazily loaded public name lives.
 _HOMES = {
     "Context": "taskflow.pytask",
+    "History": "taskflow.pytask.history",
+    "PastRun": "taskflow.pytask.history",
     "task": "taskflow.pytask",
     "RunRejected": "taskflow.pytask.hooks",
     "post_run": "taskflow.pytask.hooks",

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+import msgspec
 import pytest
 from daemon_process import DaemonProcess
 
@@ -27,6 +28,7 @@ from taskflow.protocol import (
     SummarizeRun,
     encode_body,
 )
+from taskflow.protocol.task_views import CHILDREN_LISTED
 
 from .conftest import taskflow
 
@@ -115,8 +117,10 @@ def test_ls_pages_through_ten_thousand_definitions(big: DaemonProcess) -> None:
         page = client.call(PageTasks(after="big/n00041", limit=3))
         assert [t.name for t in page.tasks] == ["big/n00042", "big/n00043", "big/n00044"]
         assert page.next_after == "big/n00044"
-        group = client.call(PageTasks(limit=1)).tasks[0]  # the group, with its 10,004 children
-        assert group.name == "big" and len(group.children) == SKIPPED + 4
+        group = client.call(PageTasks(limit=1)).tasks[0]  # the group: 10,004 children, 1,000 named
+        assert group.name == "big" and group.children[:3] == ["big/ok1", "big/ok2", "big/ok3"]
+        assert len(group.children) == CHILDREN_LISTED and group.more_children == SKIPPED + 4 - CHILDREN_LISTED
+        assert len(msgspec.msgpack.encode(group)) < 64 * 1024  # whatever the group's size
 
 
 def test_pages_and_summaries_of_a_run_inside_the_tree(big: DaemonProcess, finished: str) -> None:

@@ -40,6 +40,12 @@ FORBIDDEN = (
     "taskflow.daemon",
     "taskflow.taskfile",
     "taskflow.tui",
+    # the local daemon needs no hosts.toml and no ssh (issue 12)
+    "subprocess",
+    "tomllib",
+    "taskflow.client.hosts",
+    "taskflow.client.ssh",
+    "taskflow.cli.fleet",
     # msgspec only prefers these (cli/startup.py); with them `status` started 25 ms slower
     "typing_extensions",
     "inspect",

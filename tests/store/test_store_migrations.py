@@ -45,10 +45,14 @@ async def test_fresh_file_gets_the_current_schema_in_wal_mode(tmp_path: Path) ->
 async def test_old_file_is_upgraded_in_place_keeping_its_data(tmp_path: Path) -> None:
     path = tmp_path / "state.db"
     v1 = await Store.open(path, migrations=MIGRATIONS[:1])
+    await v1.close()
     run_id = new_ulid()
     run = Run(id=run_id, task="nightly", root_id=run_id, created_at=datetime(2026, 1, 1, tzinfo=UTC))
-    await v1.save_runs([run])
-    await v1.close()
+    with sqlite3.connect(path) as conn:  # as v1 wrote it: today's writer knows later columns
+        conn.execute("INSERT INTO runs (id, task, root_id, state, trigger, priority, created_at) "
+                     "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                     (run_id, run.task, run_id, str(run.state), str(run.trigger), run.priority,
+                      run.created_at.timestamp()))
     assert user_version(path) == 1
 
     upgraded = await Store.open(path, migrations=(*MIGRATIONS, V2, V3))
@@ -117,13 +121,16 @@ async def test_schema_3_compacts_history_and_keeps_every_attempt_and_count(tmp_p
     the usual one is stored as '', the counts are kept by triggers, the file is compacted."""
     path = tmp_path / "state.db"
     v2 = await Store.open(path, migrations=MIGRATIONS[:2])
+    await v2.close()
     created = datetime(2026, 1, 1, tzinfo=UTC)
     runs = [Run(id=(i := new_ulid()), task="nightly", root_id=i, created_at=created, state=state)
             for state in (RunState.SUCCEEDED, RunState.SUCCEEDED, RunState.FAILED)]
-    await v2.save_runs(runs)
-    await v2.close()
     usual = f"{tmp_path}/output/{runs[0].id}.1"
-    with sqlite3.connect(path) as conn:
+    with sqlite3.connect(path) as conn:  # as v2 wrote them: today's writer knows later columns
+        conn.executemany(
+            "INSERT INTO runs (id, task, root_id, state, trigger, priority, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [(r.id, r.task, r.id, str(r.state), str(r.trigger), r.priority, created.timestamp()) for r in runs],
+        )
         conn.executemany(
             "INSERT INTO attempts (run_id, number, state, output_dir) VALUES (?, 1, 'succeeded', ?)",
             [(runs[0].id, usual), (runs[1].id, "/srv/elsewhere/out"), (runs[2].id, None)],

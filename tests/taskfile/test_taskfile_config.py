@@ -124,3 +124,38 @@ def test_fields_without_a_checker_are_still_type_checked(tmp_path: Path):
         f"{path}: plugins[1]: Expected `str`, got `int`"]
     path.write_text('plugins = ["hooks"]\n')
     assert load_config(path).plugins == ["hooks"]
+
+
+def test_notifiers_are_read_and_every_mistake_in_them_named(tmp_path: Path):
+    from taskflow.model.notifications import EmailSettings, NotifierConfig
+
+    path = tmp_path / "taskflow.toml"
+    path.write_text(
+        '[notifiers.chat]\nwebhook = "https://chat.example.com/hook"\non = ["failed"]\ntags = "prod"\n'
+        'timeout = "5s"\n'
+        '[notifiers.mail]\nemail = { to = "ops@example.com", smtp = "mail:25" }\n'
+    )
+    assert load_config(path).notifiers == {
+        "chat": NotifierConfig(name="chat", kind="webhook", webhook="https://chat.example.com/hook",
+                               on=("failed",), tags=("prod",), timeout=5.0),
+        "mail": NotifierConfig(name="mail", kind="email",
+                               email=EmailSettings(to=("ops@example.com",), smtp="mail:25")),
+    }
+    path.write_text(
+        '[notifiers.a]\nwebhook = "ftp://x"\n'
+        '[notifiers.b]\ncommand = "cat"\nwebhook = "http://x"\n'
+        '[notifiers.c]\ncommand = "cat"\non = ["failed", "recoverd"]\nretries = -1\n'
+        '[notifiers.d]\nemail = { smtp = "mail" }\n'
+        '[notifiers.e]\nemail = { to = "x@y", smtp = "mail" }\n'
+    )
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    assert [str(e).removeprefix(f"{path}: ") for e in caught.value.errors] == [
+        "notifiers.a.webhook: must be an http:// or https:// URL, got 'ftp://x'",
+        "notifiers.b: needs exactly one of command, webhook, email (found: command, webhook)",
+        'notifiers.c.on[1]: must be one of "failed", "recovered", "breaker_opened", "breaker_closed", "late", '
+        "got 'recoverd'",
+        "notifiers.c.retries: must be between 0 and 20, got -1",
+        "notifiers.d.email: needs `to`, the addresses to write to",
+        "notifiers.e.email.smtp: must be host:port, got 'mail'",
+    ]

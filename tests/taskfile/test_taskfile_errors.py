@@ -309,7 +309,7 @@ def test_a_file_with_many_errors_reports_all_of_them(errors_of):
         timeout = "soon"
         schedule = "* * * * *"
         [pools]
-        db = 0
+        db = -1
         [tasks.nightly]
         schedule = "0 25 * * *"
         [tasks.nightly.children.backup]
@@ -326,8 +326,8 @@ def test_a_file_with_many_errors_reports_all_of_them(errors_of):
         "nightly.toml: defaults.timeout: invalid duration 'soon' "
         '(use seconds or "90s", "5m", "2h")',
         'nightly.toml: defaults.schedule: "schedule" cannot be a default (defaults may set: '
-        "cwd, env, limits, on_open, pool, priority, retries, service, timeout, user)",
-        "nightly.toml: pools.db: must be at least 1, got 0",
+        "cwd, env, limits, on_open, pool, priority, retries, service, timeout, user, where)",
+        "nightly.toml: pools.db: must be at least 0, got -1",
         "nightly.toml: tasks.nightly.schedule: invalid cron expression '0 25 * * *'",
         "nightly.toml: tasks.nightly.children.backup.command[1]: expected a string, "
         "got an integer",

@@ -257,7 +257,7 @@ def test_examples_load_cleanly():
     assert deploy["nightly"].schedule.cron == "0 3 * * *"
     assert deploy["cleanup"].schedule.cron == "*/5 * * * *"
     assert deploy["heartbeat"].schedule.every == 30.0
-    assert task_set.pools == {"db": 2}
+    assert task_set.pools == {"db": 2, "frozen": 0}  # holds.toml: a pool paused by a limit of 0
     shards = [n for n in task_set.tasks if n.startswith("batch/shard-")]
     assert len(shards) == 6 and all(task_set.tasks[n].pool == "db" for n in shards)
     assert task_set.services["payments-api"].breaker.failures == 3

@@ -17,6 +17,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from tui_sample import NOW, sample_snapshot
 
 from taskflow.client.aio import ConnectionState
+from taskflow.client.hosts import HostsFile
 from taskflow.model import Role
 from taskflow.tui import TaskflowApp
 from taskflow.tui.clock import fixed_clock, fixed_host_metrics
@@ -41,8 +42,10 @@ def offline_app() -> Callable[..., TaskflowApp]:
         keys: dict[str, str] | None = None,
         connection: ConnectionState | None = None,
         watch_themes: bool = False,
+        fleet: HostsFile | None = None,
     ) -> TaskflowApp:
         return TaskflowApp(
+            fleet=fleet,
             snapshot=sample_snapshot(role),
             theme=theme,
             keys=keys,

@@ -122,7 +122,7 @@ async def test_viewer_keys_are_left_out_of_the_footer_and_refused_in_one_sentenc
     app = offline_app(role=Role.VIEWER)
     async with app.run_test(size=(120, 36)) as pilot:
         await pilot.pause()
-        views = [("1", ["r", "R", "c", "e", "space", "enter"]), ("2", ["r", "R", "c"]), ("3", ["t", "o"])]
+        views = [("1", ["r", "R", "c", "e", "enter"]), ("2", ["r", "R", "c"]), ("3", ["t", "o"])]
         for view, keys in views:
             await pilot.press(view)
             await pilot.pause()

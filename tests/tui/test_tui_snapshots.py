@@ -189,3 +189,52 @@ def test_trip_breaker_dialog_80x24(snap_compare, offline_app: AppFactory) -> Non
 
 def test_params_dialog_80x24(snap_compare, offline_app: AppFactory) -> None:
     assert snap_compare(offline_app(), terminal_size=SMALL, run_before=pressing("down", "enter", "y"))
+
+
+def test_breakers_filtered_80x24(snap_compare, offline_app: AppFactory) -> None:
+    # `/` on the Breakers view: the field (steady cursor) and only the matching row.
+    assert snap_compare(offline_app(), terminal_size=SMALL, run_before=pressing("3", "slash", "p", "o", "s"))
+
+
+def test_bulk_rerun_dialog_lists_run_ids_80x24(snap_compare, offline_app: AppFactory) -> None:
+    # space marks without moving the cursor (so: down between marks); the question names
+    # every marked run.
+    assert snap_compare(offline_app(), terminal_size=SMALL,
+                        run_before=pressing("tab", "space", "down", "space", "r", wait=0.3))
+
+
+async def _hosts_view_with_figures(pilot: Pilot) -> None:
+    """The Hosts view with fixed figures: local up, web-1 up with failures and an open
+    breaker, web-2 lost (the way ``FleetWatch`` fills them from real daemons)."""
+    from taskflow.client.aio import ConnectionState as State
+
+    app = pilot.app
+    await settle(pilot)
+    app.show_hosts()
+    await settle(pilot)
+    watch = app.fleet_watch
+    for name, version, busy, running, failed, open_ in (("local", "0.1.0", 2, 2, 0, 0),
+                                                         ("web-1", "0.1.0", 8, 8, 3, 1)):
+        view = watch.hosts[name]
+        view.connection, view.version, view.user, view.role = State.CONNECTED, version, "ops", "operator"
+        view.workers_busy, view.workers_max, view.running, view.failed_24h, view.open_breakers = busy, 8, running, failed, open_
+        view.seen_at = 1.0
+    watch.hosts["web-2"].connection = State.RECONNECTING
+    watch.hosts["web-2"].reason = "host web-2 (ops@web-2): ssh: connect to host web-2 port 22: Connection refused"
+    app.screen.reload()
+    await settle(pilot)
+
+
+def _fleet():
+    from taskflow.client.hosts import Host, HostsFile
+
+    return HostsFile("hosts.toml", {"web-1": Host("web-1", "ops@web-1"), "web-2": Host("web-2", "ops@web-2")},
+                     {"web": ("web-1", "web-2")})
+
+
+def test_hosts_view(snap_compare, offline_app: AppFactory) -> None:
+    assert snap_compare(offline_app(fleet=_fleet()), terminal_size=SIZE, run_before=_hosts_view_with_figures)
+
+
+def test_hosts_view_80x24(snap_compare, offline_app: AppFactory) -> None:
+    assert snap_compare(offline_app(fleet=_fleet()), terminal_size=SMALL, run_before=_hosts_view_with_figures)

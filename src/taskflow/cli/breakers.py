@@ -26,6 +26,12 @@ def breakers(args: argparse.Namespace) -> int:
         raise CommandError(f"breakers {args.action} needs a SERVICE", EXIT_USAGE)
     if args.service and not args.action:
         raise CommandError("say what to do with the breaker: breakers reset|trip SERVICE", EXIT_USAGE)
+    from taskflow.cli.host_choice import several_hosts
+
+    if not args.action and several_hosts(args):
+        from taskflow.cli import fleet
+
+        return fleet.breakers(args)
     with connect(args) as client:
         if args.action:
             request = (ResetBreaker if args.action == "reset" else TripBreaker)(service=args.service)

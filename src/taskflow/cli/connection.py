@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from taskflow.cli import EXIT_ERROR, CommandError
+from taskflow.cli.host_choice import host_expression
 from taskflow.client import Client, ClientError
 from taskflow.protocol import ErrorCode
 
@@ -27,15 +28,22 @@ PREFIX_SEARCH = 2000
 
 @contextmanager
 def connect(args: argparse.Namespace, timeout: float | None = 10.0) -> Iterator[Client]:
-    """A connected client for ``args.socket``; client errors leave as ``CommandError``."""
+    """A connected client for ``args.socket`` on ``args.host`` (one host: a command that acts
+    on several goes through ``cli/fleet.py``); client errors leave as ``CommandError``."""
     try:
-        with Client.connect(getattr(args, "socket", None), timeout=timeout) as client:
+        if host_expression(args) is None:  # the local daemon: hosts.toml is not even read
+            client = Client.connect(getattr(args, "socket", None), timeout=timeout)
+        else:
+            from taskflow.cli.host_choice import one_host
+
+            client = Client.connect_host(one_host(args), getattr(args, "socket", None), timeout=timeout)
+        with client:
             yield client
     except ClientError as exc:
-        raise CommandError(_sentence(exc), EXIT_ERROR) from None
+        raise CommandError(sentence(exc), EXIT_ERROR) from None
 
 
-def _sentence(exc: ClientError) -> str:
+def sentence(exc: ClientError) -> str:
     message = exc.message.rstrip()
     if exc.code == ErrorCode.FORBIDDEN and "refused" not in message:
         return f"refused: {message}"

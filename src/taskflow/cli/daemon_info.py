@@ -21,6 +21,12 @@ def _no_arguments(parser: argparse.ArgumentParser) -> None:
 
 def status(args: argparse.Namespace) -> int:
     from taskflow.cli.connection import connect
+    from taskflow.cli.host_choice import several_hosts
+
+    if several_hosts(args):
+        from taskflow.cli import fleet
+
+        return fleet.status(args)
     from taskflow.protocol import Status
 
     with connect(args) as client:
@@ -51,9 +57,23 @@ def _print_status(info: StatusInfo) -> None:
     counts = ", ".join(f"[{STATE_STYLES.get(state, '')}]{count} {state}[/]"
                        for state, count in sorted(info.counts.items()) if count)
     grid.add_row("runs", counts or "none yet")
+    if info.paused is not None:
+        from taskflow.cli.pause import describe
+
+        grid.add_row("paused", plain(describe(info.paused).removeprefix("paused: ")))
     if info.systemd is not None:
         manager = "user manager (systemctl --user)" if info.systemd.manager == "user" else "system manager"
         grid.add_row("systemd", plain(f"{info.systemd.unit or 'unit unknown'}, {manager}"))
+    if info.cluster is not None:
+        cluster = info.cluster
+        busy = sum(w.busy for w in cluster.workers)
+        state = "connected" if cluster.connected else "NOT connected"
+        grid.add_row("cluster", plain(f"dask {cluster.scheduler or '?'} ({state}), {len(cluster.workers)} "
+                                      f"worker{'s' if len(cluster.workers) != 1 else ''}, {busy} attempts running"))
+        for worker in cluster.workers:
+            resources = ", ".join(f"{k}={v:g}" for k, v in sorted(worker.resources.items()))
+            grid.add_row("", plain(f"{worker.name}  {worker.address}  {worker.busy}/{worker.threads or '?'} busy"
+                                   + (f"  [{resources}]" if resources else "")))
     out.print(grid)
     for problem in info.problems:
         out.print("[bold red]problem:[/] ", plain(problem), sep="")

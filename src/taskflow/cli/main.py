@@ -30,12 +30,15 @@ COMMAND_MODULES: tuple[str, ...] = (
     "taskflow.cli.tasks",
     "taskflow.cli.runs",
     "taskflow.cli.logs",
+    "taskflow.cli.artifacts",
     "taskflow.cli.breakers",
+    "taskflow.cli.pause",
     "taskflow.cli.events",
     "taskflow.cli.validate",
     "taskflow.cli.completion",
     "taskflow.cli.web",
     "taskflow.cli.service",
+    "taskflow.cli.fleet",
 )
 
 #: Which module defines each command, so a call like ``taskflow status --json`` imports only
@@ -60,12 +63,17 @@ COMMAND_HOMES: dict[str, str] = {
     "cancel": "taskflow.cli.runs",
     "rerun": "taskflow.cli.runs",
     "logs": "taskflow.cli.logs",
+    "artifacts": "taskflow.cli.artifacts",
     "breakers": "taskflow.cli.breakers",
+    "pause": "taskflow.cli.pause",
+    "resume": "taskflow.cli.pause",
     "events": "taskflow.cli.events",
     "validate": "taskflow.cli.validate",
     "completion": "taskflow.cli.completion",
     "web": "taskflow.cli.web",
     "service": "taskflow.cli.service",
+    "hosts": "taskflow.cli.fleet",
+    "bridge": "taskflow.cli.fleet",
 }
 
 
@@ -81,7 +89,7 @@ def requested_command(argv: Sequence[str]) -> str | None:
     """The command word of ``argv`` (skipping global options and ``--socket``'s value)."""
     words = iter(argv)
     for word in words:
-        if word == "--socket":
+        if word in ("--socket", "--host"):
             next(words, None)
         elif word == "--" or not word.startswith("-"):
             return None if word == "--" else word
@@ -105,6 +113,8 @@ def _global_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
     default = argparse.SUPPRESS if suppress else None
     parser.add_argument("--socket", metavar="PATH", default=default,
                         help="daemon socket (default: $TASKFLOW_SOCKET or the per-user default)")
+    parser.add_argument("--host", metavar="NAME", default=default,
+                        help="host(s) of hosts.toml: a name, group, glob or comma list (default: $TASKFLOW_HOST or local)")
     parser.add_argument("--json", action="store_true",
                         default=argparse.SUPPRESS if suppress else False,
                         help="print JSON instead of text")

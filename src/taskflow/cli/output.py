@@ -75,12 +75,17 @@ def state_text(state: Any, detail: str | None = None) -> Text:
 
 
 def run_detail(run: Any) -> str | None:
-    """What to show next to a run's state: its error type or skip reason."""
+    """What to show next to a run's state: its error type or skip reason, and ``late``."""
+    detail = None
     if run.error_type is not None:
-        return str(run.error_type)
-    if run.skip_reason is not None:
-        return str(run.skip_reason)
-    return None
+        detail = str(run.error_type)
+    elif run.skip_reason is not None:
+        detail = str(run.skip_reason)
+    if str(run.state) == "pending" and getattr(run, "not_before", None) is not None:
+        detail = f"scheduled for {local_time(run.not_before)}"  # run --at / --in
+    if getattr(run, "late_at", None) is not None:
+        detail = "late" if detail is None else f"{detail}, late"
+    return detail
 
 
 def ended_line(run: Any, *, with_id: bool = False) -> Text:

@@ -16,7 +16,7 @@ from taskflow.cli import EXIT_OK, EXIT_RUN_FAILED, EXIT_USAGE, Command, CommandE
 if TYPE_CHECKING:  # the client and the protocol are imported by each handler, when it runs
     from taskflow.client import Client
     from taskflow.model import Run
-    from taskflow.protocol import RunRef, TriggerTask
+    from taskflow.protocol import Exec, RunRef, TriggerTask
 
 RUN_STATES = ("pending", "queued", "running", "retrying", "blocked", "succeeded", "failed",
               "cancelled", "skipped", "interrupted")
@@ -53,6 +53,40 @@ def _run_arguments(parser: argparse.ArgumentParser) -> None:
                         help="one run per line of FILE (- for stdin): NAME [K=V ...]")
     parser.add_argument("--wait", action="store_true",
                         help="wait for the run to end; exit 3 if it did not succeed")
+    when = parser.add_mutually_exclusive_group()
+    when.add_argument("--at", metavar="TIME", type=_start_time,
+                      help="start at TIME (2026-12-01T03:00:00Z, or 03:00 for the next 03:00 local time)")
+    when.add_argument("--in", dest="delay", metavar="DURATION", type=_duration,
+                      help="start after DURATION (90s, 10m, 2h)")
+    parser.add_argument("--priority", type=int, choices=range(4), metavar="N",
+                        help="0 urgent, 1 high, 2 normal, 3 low (overrides the task's)")
+
+
+def _start_time(text: str) -> Any:
+    """``--at``: an RFC 3339 time, or ``HH:MM`` (local time, the next one to come)."""
+    from datetime import UTC, datetime, timedelta
+
+    try:
+        if len(text) <= 5 and ":" in text:
+            hour, minute = (int(part) for part in text.split(":"))
+            now = datetime.now().astimezone()
+            when = now.replace(hour=hour, minute=minute, second=0, microsecond=0)
+            return (when if when > now else when + timedelta(days=1)).astimezone(UTC)
+        when = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"invalid time {text!r} (use 2026-12-01T03:00:00Z or HH:MM)") from None
+    return (when if when.tzinfo else when.astimezone()).astimezone(UTC)
+
+
+def _when(args: argparse.Namespace) -> dict[str, Any]:
+    """The ``at`` and ``priority`` of ``run``'s triggers."""
+    from datetime import UTC, datetime, timedelta
+
+    at = args.at
+    if args.delay is not None:
+        at = datetime.now(UTC) + timedelta(seconds=args.delay)
+    return {"at": at, "priority": args.priority}
 
 
 def run(args: argparse.Namespace) -> int:
@@ -61,9 +95,7 @@ def run(args: argparse.Namespace) -> int:
 
     params = dict(parse_param(p) for p in args.params)
     if args.from_file is None and len(args.names) == 1:
-        with connect(args) as client:
-            ref = client.call(TriggerTask(task=args.names[0], params=params))
-            return _started(args, client, ref)
+        return _start_one(args, TriggerTask(task=args.names[0], params=params, **_when(args)))
     if args.from_file is not None and args.names:
         raise CommandError("give task names or --from-file, not both", EXIT_USAGE)
     if not args.names and args.from_file is None:
@@ -72,7 +104,7 @@ def run(args: argparse.Namespace) -> int:
 
     if args.from_file is None:
         lines = [(0, name) for name in args.names]
-        requests = [TriggerTask(task=name, params=params) for name in args.names]
+        requests = [TriggerTask(task=name, params=params, **_when(args)) for name in args.names]
     else:
         lines = read_lines(args.from_file)
         requests = [_trigger_line(number, text, params) for number, text in lines]
@@ -133,10 +165,21 @@ def exec_command(args: argparse.Namespace) -> int:
     if len(argv) == 1 and any(c.isspace() for c in argv[0]):
         name = name or _program(argv[0])
         argv = ["/bin/sh", "-c", argv[0]]
+    return _start_one(args, Exec(command=argv, name=name, timeout=args.timeout,
+                                 retries=args.retries, cwd=args.cwd))
+
+
+def _start_one(args: argparse.Namespace, request: TriggerTask | Exec) -> int:
+    """Start one run, or one on each host when ``--host`` names several (``cli/fleet.py``)."""
+    from taskflow.cli.connection import connect
+    from taskflow.cli.host_choice import several_hosts
+
+    if several_hosts(args):
+        from taskflow.cli import fleet
+
+        return fleet.fan_out(args, request)
     with connect(args) as client:
-        ref = client.call(Exec(command=argv, name=name, timeout=args.timeout,
-                               retries=args.retries, cwd=args.cwd))
-        return _started(args, client, ref)
+        return _started(args, client, client.call(request))
 
 
 def _program(shell_line: str) -> str | None:
@@ -196,6 +239,12 @@ def runs(args: argparse.Namespace) -> int:
 
     if args.limit < 1:
         raise CommandError("--limit must be at least 1", EXIT_USAGE)
+    from taskflow.cli.host_choice import several_hosts
+
+    if several_hosts(args):
+        from taskflow.cli import fleet
+
+        return fleet.runs(args)
     state = RunState(args.state) if args.state else None
     with connect(args) as client:
         found = client.call(ListRuns(state=state, task=args.task, limit=args.limit,
@@ -237,6 +286,12 @@ def _show_arguments(parser: argparse.ArgumentParser) -> None:
 
 def show(args: argparse.Namespace) -> int:
     from taskflow.cli.connection import connect, run_id_of
+    from taskflow.cli.host_choice import several_hosts
+
+    if several_hosts(args):
+        from taskflow.cli import fleet
+
+        return fleet.show(args)
     from taskflow.cli.output import print_json
     from taskflow.cli.tree_pages import fetch_tree
     from taskflow.protocol import ShowRun, SummarizeRun

@@ -22,6 +22,12 @@ def _ls_arguments(parser: argparse.ArgumentParser) -> None:
 
 def ls(args: argparse.Namespace) -> int:
     from taskflow.cli.connection import connect
+    from taskflow.cli.host_choice import several_hosts
+
+    if several_hosts(args):
+        from taskflow.cli import fleet
+
+        return fleet.ls(args)
     from taskflow.cli.output import print_json
     from taskflow.protocol import PageTasks, TaskInfo
 
@@ -56,6 +62,8 @@ def ls(args: argparse.Namespace) -> int:
             enabled = Text("no", style="yellow")
         if task.disabled_reason:
             enabled.append(f" ({task.disabled_reason})", style="dim")
+        if task.paused:
+            enabled.append(" paused", style="bold yellow")
         last = state_text(task.last_state) if task.last_state else Text("-", style="dim")
         if task.last_finished_at:
             last.append(f" {age(task.last_finished_at)}", style="dim")

@@ -82,7 +82,9 @@ def _attempt_label(attempt: Attempt) -> Text:
     if duration is not None:
         parts.append(format_duration(duration))
     if attempt.pid is not None:
-        parts.append(f"pid {attempt.pid}")
+        parts.append(f"pid {attempt.pid}" + (f" on {attempt.worker}" if attempt.worker else ""))
+    elif attempt.worker:
+        parts.append(f"on {attempt.worker}")
     if attempt.peak_rss:
         parts.append(f"rss {format_size(attempt.peak_rss)}")
     if attempt.cpu_seconds is not None:

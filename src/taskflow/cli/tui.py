@@ -15,13 +15,15 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
-from taskflow.cli import EXIT_OK, Command, CommandError
+from taskflow.cli import EXIT_OK, EXIT_USAGE, Command, CommandError
 
 if TYPE_CHECKING:  # only ``demo`` starts a process, so only it imports subprocess
     import subprocess
 
 #: How long the demo daemon gets to answer ``health`` (first start compiles bytecode).
 DEMO_START_TIMEOUT = 20.0
+#: The file the demo's notifier appends each notice to, in its state dir.
+NOTICES = "notifications.jsonl"
 
 
 def add_tui_arguments(parser: argparse.ArgumentParser) -> None:
@@ -66,13 +68,27 @@ def ui_preferences() -> UiPreferences:
 
 
 def tui(args: argparse.Namespace) -> int:
+    from taskflow.cli.host_choice import host_expression, selection
     from taskflow.client import resolve_socket_path
+    from taskflow.client.hosts import HostsError, load_hosts
 
+    host = None
+    if host_expression(args) is not None:
+        chosen = selection(args)
+        if chosen.several:
+            raise CommandError("the dashboard drives one host at a time: name one with --host "
+                               "(its Hosts view, `:hosts`, shows them all)", EXIT_USAGE)
+        host = chosen.hosts[0]
+    try:
+        fleet = load_hosts()
+    except HostsError:
+        fleet = None  # the Hosts view says there are none; `taskflow hosts --check` says why
     run_tui = _load_run_tui()
     prefs = ui_preferences()
     result = run_tui(resolve_socket_path(getattr(args, "socket", None)),
                      theme=getattr(args, "theme", None) or prefs.theme, keys=prefs.keys or None,
-                     confirm_run=prefs.confirm_run, read_only=getattr(args, "read_only", False))
+                     confirm_run=prefs.confirm_run, read_only=getattr(args, "read_only", False),
+                     host=host, fleet=fleet)
     return int(result or EXIT_OK)
 
 
@@ -123,20 +139,42 @@ def demo(args: argparse.Namespace) -> int:
     finally:
         if daemon is not None:
             _stop_daemon(daemon)
+            _report_notifications(state_dir / NOTICES)
         shutil.rmtree(state_dir, ignore_errors=True)
         Path(socket_path).unlink(missing_ok=True)
 
 
+def _report_notifications(path: Path) -> None:
+    """What the demo daemon's notifier was told, one line each, as the demo ends."""
+    import json
+
+    try:
+        notices = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    except (OSError, ValueError):
+        return
+    if not notices:
+        return
+    print(f"taskflow demo: {len(notices)} notifications were sent (docs/notifications.md):", file=sys.stderr)
+    for notice in notices[-10:]:
+        about = notice.get("run", {}).get("task") or notice.get("breaker", {}).get("service")
+        print(f"  {notice.get('event')}: {about}", file=sys.stderr)
+
+
 def _start_daemon(state_dir: Path, socket_path: str, tasks: Path) -> subprocess.Popen[bytes]:
     """Start ``taskflowd`` for the demo and return once it answers ``health``."""
+    import shlex
     import subprocess
     import time
 
     config = state_dir / "taskflow.toml"
     # Stop the demo's tasks with the daemon: nothing may outlive `taskflow demo`.
+    # The demo's notification sink: a command notifier appending each notice to a file that
+    # the demo sums up when it ends (``_report_notifications``).
+    sink = shlex.quote(str(state_dir / NOTICES))
     config.write_text(f'on_stop = "stop"\nstop_grace = 3.0\nadhoc = "operator"\n'
                       f'python_path = [{str(tasks if tasks.is_dir() else tasks.parent)!r}]\n'
-                      f'max_workers = 4\n')
+                      f'max_workers = 4\n'
+                      f'[notifiers.demo]\ncommand = {f"cat >>{sink}; echo >>{sink}"!r}\n')
     with open(state_dir / "taskflowd.log", "wb") as log:  # the child keeps its own copy
         daemon = subprocess.Popen(
             [sys.executable, "-m", "taskflow.daemon.main", "--config", str(config),

@@ -12,7 +12,7 @@ import asyncio
 import enum
 import logging
 from collections.abc import AsyncIterator, Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from taskflow.client.errors import ClientError, DaemonUnreachable, unreachable
 from taskflow.client.paths import resolve_socket_path
@@ -37,6 +37,10 @@ from taskflow.protocol import (
     result_decoder,
 )
 
+if TYPE_CHECKING:
+    from taskflow.client.hosts import Host
+    from taskflow.client.ssh import SshTransport
+
 log = logging.getLogger(__name__)
 
 R = TypeVar("R")
@@ -59,9 +63,11 @@ EventCallback = Callable[[Push], None]
 class _Link:
     """One open connection: its streams and frame reader."""
 
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
+                 transport: SshTransport | None = None) -> None:
         self.reader = reader
         self.writer = writer
+        self.transport = transport
         self.frames = FrameReader()
         self.bodies: list[bytes] = []
 
@@ -78,6 +84,8 @@ class _Link:
 
     def close(self) -> None:
         self.writer.close()
+        if self.transport is not None:
+            self.transport.abandon()
 
 
 class AsyncClient:
@@ -94,8 +102,12 @@ class AsyncClient:
         backoff_max: float = 5.0,
         on_state: StateCallback | None = None,
         on_event: EventCallback | None = None,
+        host: Host | None = None,
     ) -> None:
-        self.path = resolve_socket_path(path)
+        # A remote ``host`` (hosts.toml) is reached over ``ssh ... taskflow bridge``; ``path``
+        # is then the remote socket (None: the host's own, or the remote default).
+        self.host = host if host is not None and host.ssh is not None else None
+        self.path = path if self.host is not None else resolve_socket_path(path or (host.socket if host else None))
         self.client_name = client_name
         self.timeout = timeout
         self.reconnect = reconnect
@@ -120,7 +132,7 @@ class AsyncClient:
     async def connect(self) -> Welcome:
         """Connect now (raising ``DaemonUnreachable``/``ClientError`` on failure), then keep
         the connection up in the background."""
-        self._set_state(ConnectionState.CONNECTING, self.path)
+        self._set_state(ConnectionState.CONNECTING, self.where)
         await self._open()
         assert self.welcome is not None
         self._runner = asyncio.create_task(self._supervise(), name="taskflow-client")
@@ -144,19 +156,34 @@ class AsyncClient:
         self._drop_link("client closed")
         self._set_state(ConnectionState.CLOSED, "client closed")
 
+    @property
+    def where(self) -> str:
+        """The daemon this client talks to, for messages: a socket path or ``host NAME (DEST)``."""
+        return f"host {self.host.name} ({self.host.ssh})" if self.host is not None else str(self.path)
+
     async def _open(self) -> None:
-        try:
-            async with asyncio.timeout(self.timeout):
-                reader, writer = await asyncio.open_unix_connection(self.path, limit=1 << 21)
-        except (OSError, TimeoutError) as exc:
-            raise unreachable(self.path, exc) from None
-        link = _Link(reader, writer)
+        if self.host is not None:
+            link = await self._open_ssh(self.host)
+        else:
+            assert self.path is not None
+            try:
+                async with asyncio.timeout(self.timeout):
+                    reader, writer = await asyncio.open_unix_connection(self.path, limit=1 << 21)
+            except (OSError, TimeoutError) as exc:
+                raise unreachable(self.path, exc) from None
+            link = _Link(reader, writer)
         try:
             async with asyncio.timeout(self.timeout):
                 link.send(Hello(protocol=PROTOCOL_VERSION, client=self.client_name))
                 reply = await link.receive()
         except (OSError, TimeoutError) as exc:
+            if link.transport is not None:
+                link.writer.close()
+                why = await asyncio.to_thread(link.transport.why_lost)
+                link.close()
+                raise DaemonUnreachable(why) from None
             link.close()
+            assert self.path is not None
             raise unreachable(self.path, exc) from None
         except ProtocolError as exc:
             link.close()
@@ -172,6 +199,17 @@ class AsyncClient:
         self._links_opened += 1
         self.welcome = reply
         self._set_state(ConnectionState.CONNECTED, f"{reply.user} as {reply.role}")
+
+    async def _open_ssh(self, host: Host) -> _Link:
+        from taskflow.client.ssh import SshTransport
+
+        try:
+            transport = SshTransport.spawn(host, self.path)
+        except OSError as exc:
+            raise DaemonUnreachable(f"cannot run ssh to reach host {host.name}: {exc.strerror or exc}") from None
+        transport.sock.setblocking(False)
+        reader, writer = await asyncio.open_unix_connection(sock=transport.sock, limit=1 << 21)
+        return _Link(reader, writer, transport)
 
     async def _supervise(self) -> None:
         """Read while connected; on loss, back off and reconnect, then re-subscribe + Resync."""
@@ -268,7 +306,7 @@ class AsyncClient:
         and ``DaemonUnreachable`` at once when not connected."""
         link = self._link
         if link is None:
-            raise DaemonUnreachable(f"not connected to taskflowd at {self.path} ({self.state})")
+            raise DaemonUnreachable(f"not connected to taskflowd at {self.where} ({self.state})")
         self._next_id += 1
         request.id = self._next_id
         future: asyncio.Future[R] = asyncio.get_running_loop().create_future()

@@ -40,6 +40,8 @@ if TYPE_CHECKING:
 
     import msgspec
 
+    from taskflow.client.hosts import Host
+    from taskflow.client.ssh import SshTransport
     from taskflow.protocol.messages import Push
 
 R = TypeVar("R")
@@ -51,10 +53,12 @@ PIPELINE_WINDOW = 16  # requests in flight in ``call_many``: the daemon answers 
 class Client:
     """One connection to the daemon; not thread-safe."""
 
-    def __init__(self, sock: socket.socket | _socket.socket, path: str, timeout: float | None) -> None:
+    def __init__(self, sock: socket.socket | _socket.socket, path: str, timeout: float | None,
+                 transport: SshTransport | None = None) -> None:
         self.path = path
         self.timeout = timeout
         self._sock = sock
+        self._transport = transport  # the ssh process behind ``sock``, for a remote host
         self._frames = FrameReader()
         self._bodies: deque[bytes] = deque()
         self._pushes: deque[Push] = deque()
@@ -80,6 +84,30 @@ class Client:
             sock.close()
             raise unreachable(path, exc) from None
         client = cls(sock, path, timeout)
+        try:
+            client.handshake(client_name)
+        except BaseException:
+            client.close()
+            raise
+        return client
+
+    @classmethod
+    def connect_host(
+        cls, host: Host, socket_path: str | None = None, client_name: str = "taskflow-cli",
+        timeout: float | None = 5.0,
+    ) -> Client:
+        """Connect to ``host`` of ``hosts.toml``: its local socket, or over ``ssh HOST taskflow
+        bridge`` (``socket_path`` overrides the remote socket). Same errors as ``connect``."""
+        if host.ssh is None:
+            return cls.connect(socket_path or host.socket, client_name, timeout)
+        from taskflow.client.ssh import SshTransport
+
+        try:
+            transport = SshTransport.spawn(host, socket_path)
+        except OSError as exc:
+            raise DaemonUnreachable(f"cannot run ssh to reach host {host.name}: {exc.strerror or exc}") from None
+        transport.sock.settimeout(timeout)
+        client = cls(transport.sock, f"host {transport.label}", timeout, transport)
         try:
             client.handshake(client_name)
         except BaseException:
@@ -218,7 +246,11 @@ class Client:
         try:
             self._sock.sendall(encode_frame(message))
         except OSError as exc:
-            raise DaemonUnreachable(f"lost the connection to taskflowd at {self.path}: {exc.strerror or exc}") from None
+            raise self._lost(f"lost the connection to taskflowd at {self.path}: {exc.strerror or exc}") from None
+
+    def _lost(self, message: str) -> DaemonUnreachable:
+        """``message``, or over ssh what ssh (or the remote bridge) said about the loss."""
+        return DaemonUnreachable(message if self._transport is None else self._transport.why_lost())
 
     def _receive(self, deadline: float | None, idle_ok: bool = False) -> Any:
         """Read until one whole message is decoded. ``idle_ok`` lets a timeout escape as such."""
@@ -230,13 +262,13 @@ class Client:
             except TimeoutError:
                 if idle_ok:
                     raise
+                if self._transport is not None:
+                    raise DaemonUnreachable(f"taskflowd on {self.path} did not answer in time") from None
                 raise DaemonUnreachable(f"taskflowd at {self.path} did not answer in time") from None
             except OSError as exc:
-                raise DaemonUnreachable(
-                    f"lost the connection to taskflowd at {self.path}: {exc.strerror or exc}"
-                ) from None
+                raise self._lost(f"lost the connection to taskflowd at {self.path}: {exc.strerror or exc}") from None
             if not data:
-                raise DaemonUnreachable(f"taskflowd at {self.path} closed the connection")
+                raise self._lost(f"taskflowd at {self.path} closed the connection")
             try:
                 self._bodies.extend(self._frames.feed(data))
             except ProtocolError as exc:
@@ -248,6 +280,8 @@ class Client:
 
     def close(self) -> None:
         self._sock.close()
+        if self._transport is not None:
+            self._transport.close()
 
     def __enter__(self) -> Client:
         return self

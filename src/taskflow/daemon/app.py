@@ -24,11 +24,14 @@ from taskflow import __version__
 from taskflow.daemon.event_relay import EventRelay
 from taskflow.daemon.handlers import RequestHandler
 from taskflow.daemon.heartbeat import Heartbeat
+from taskflow.daemon.late import LateWatch
 from taskflow.daemon.library import TaskLibrary
 from taskflow.daemon.lock import StateLock
+from taskflow.daemon.notifications.service import Notifications
 from taskflow.daemon.notify import SystemdNotifier
 from taskflow.daemon.output_tail import OutputTail, TailedAttempt
 from taskflow.daemon.retention import prune_periodically
+from taskflow.daemon.run_log import RunLog
 from taskflow.daemon.server import Server
 from taskflow.daemon.views import DaemonViews, TaskFileReport
 from taskflow.engine.engine import Engine, EngineSettings
@@ -40,6 +43,7 @@ from taskflow.store import Store
 
 if TYPE_CHECKING:
     from taskflow.daemon.metrics import Metrics
+    from taskflow.engine.cluster.executor import ClusterExecutor
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +82,8 @@ class Daemon:
         self.server: Server
         self.views: DaemonViews
         self.heartbeat: Heartbeat
+        self.notifications: Notifications
+        self.late: LateWatch
         self.library = TaskLibrary(config.tasks, config.max_tree_nodes)
         self.task_files = TaskFileReport()
 
@@ -111,10 +117,24 @@ class Daemon:
             log.info("attempt cgroups under %s", executor.cgroups.base)
         elif self.config.attempt_cgroups:
             log.info("no writable cgroup v2 with cgroup.kill: timeouts and cancels signal process groups only")
-        self.engine = Engine(self.store, executor, self._engine_settings(self.config))
+        cluster = await self._open_cluster(executor) if self.config.executor.kind == "dask" else None
+        self.engine = Engine(self.store, cluster or executor, self._engine_settings(self.config))
+        if cluster is not None:
+            cluster.on_placed = self.engine.ledger.record_placement
+        # Before the engine starts, so that runs recovery finds lost are told as failed too.
+        self.notifications = Notifications(
+            self.config.notifiers, lambda: self.engine.tasks, self.store, self.engine.board.states()
+        )
+        self.engine.bus.subscribe(self.notifications)
+        self.engine.bus.subscribe(RunLog())  # before start: recovery's transitions are logged too
+        self.notifications.start()
+        self.late = LateWatch(self.engine, self.store, [self.notifications.late])
+        self.engine.bus.subscribe(self.late)
         taskset = self._load_tasks()
         await self.engine.start(taskset)
         self.views = DaemonViews(self.engine, self.store, self.task_files, self.notifier.info)
+        if cluster is not None:
+            self.views.cluster = cluster.cluster_view
         self.heartbeat = Heartbeat(self.views, self.notifier)
         self.server = Server(
             self.config.socket,
@@ -132,13 +152,16 @@ class Daemon:
             raise
         self.engine.bus.subscribe(EventRelay(self.engine, self.views, self.server))
         metrics = self._start_metrics()
+        if metrics is not None:
+            self.late.listeners.append(metrics.late)
         tail = OutputTail(self._tailed_attempts, self.engine.read_output, self.server)
         loop = asyncio.get_running_loop()
         loop.add_signal_handler(signal.SIGTERM, self.request_stop)
         loop.add_signal_handler(signal.SIGINT, self.request_stop)
         loop.add_signal_handler(signal.SIGHUP, lambda: asyncio.ensure_future(self.reload()))
         retention = prune_periodically(self.store, lambda: self.config.retention, self.state_dir / "output")
-        for coro in (self._watch_tasks(), self.heartbeat.run(self.server), retention, tail.run()):
+        for coro in (self._watch_tasks(), self.heartbeat.run(self.server), retention, tail.run(),
+                     self.late.run()):
             self._tasks.append(asyncio.create_task(coro))
         self.notifier.ready(self.views.status_line())
         self.notifier.start_watchdog()
@@ -154,11 +177,29 @@ class Daemon:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         await self.engine.stop(self.config.on_stop)
+        await self.notifications.close()
+        if cluster is not None:
+            await cluster.shutdown()
         await self.store.close()
         if metrics is not None:
             metrics.close()
         self.notifier.close()
         log.info("stopped")
+
+    async def _open_cluster(self, local: ProcessExecutor) -> ClusterExecutor:
+        """The dask executor (``[executor] kind = "dask"``); ``distributed`` is imported here only."""
+        try:
+            from taskflow.engine.cluster.connection import ClusterUnreachable
+            from taskflow.engine.cluster.executor import open_cluster_executor
+        except ImportError:
+            await self.store.close()
+            raise StartupError("[executor] kind = \"dask\" needs distributed (pip install 'taskflowd[dask]')") from None
+        try:
+            return await open_cluster_executor(local, self.config.executor, python_path=self.config.python_path,
+                                               use_cgroups=self.config.attempt_cgroups)
+        except ClusterUnreachable as exc:
+            await self.store.close()
+            raise StartupError(str(exc)) from None
 
     def request_stop(self) -> None:
         self._stop.set()
@@ -235,6 +276,7 @@ class Daemon:
             if getattr(fresh, fixed) != getattr(self.config, fixed):
                 log.warning("%s changed in the config; it takes effect on restart", fixed)
         self.engine.apply_settings(self._engine_settings(fresh))
+        self.notifications.reconfigure(fresh.notifiers)
         if fresh.tasks != self.config.tasks or fresh.max_tree_nodes != self.config.max_tree_nodes:
             self.library = TaskLibrary(fresh.tasks, fresh.max_tree_nodes)
         self.config = fresh

@@ -15,12 +15,14 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import msgspec
 
+from taskflow.daemon.artifacts import ArtifactError, list_artifacts, read_artifact
 from taskflow.daemon.paging import SkeletonNode, TreeSkeleton, fitting, leaf_counts, task_page
 from taskflow.daemon.server import Peer, RequestError
 from taskflow.daemon.views import public_run
 from taskflow.engine.errors import EngineError
 from taskflow.engine.executor import OutputChunk
 from taskflow.model import (
+    Attempt,
     AuditEntry,
     BreakerState,
     DaemonConfig,
@@ -48,12 +50,15 @@ from taskflow.protocol import (
     LogChunk,
     PageRunTree,
     PageTasks,
+    Pause,
+    PauseInfo,
     ReadLogs,
     Reload,
     ReloadInfo,
     Request,
     Rerun,
     ResetBreaker,
+    Resume,
     RunRef,
     RunSummary,
     ShowRun,
@@ -66,6 +71,7 @@ from taskflow.protocol import (
     TriggerTask,
     TripBreaker,
 )
+from taskflow.protocol.artifacts import ARTIFACT_CHUNK, ArtifactChunk, ArtifactList, ListArtifacts, ReadArtifact
 from taskflow.protocol.task_requests import MUTATING_REQUESTS
 from taskflow.store import StoreError
 
@@ -99,7 +105,8 @@ class EngineOperations(Protocol):
     def board(self) -> BreakerBoard: ...
 
     async def trigger(
-        self, name: str, params: Mapping[str, Any] | None = None, *, requested_by: str | None = None
+        self, name: str, params: Mapping[str, Any] | None = None, *, requested_by: str | None = None,
+        start_at: float | None = None, priority: int | None = None,
     ) -> Run: ...
 
     async def exec_adhoc(
@@ -127,6 +134,12 @@ class EngineOperations(Protocol):
 
     async def reset_breaker(self, service: str) -> BreakerState: ...
 
+    def breaker_states(self) -> list[BreakerState]: ...
+
+    async def pause(self, *, everything: bool = False, pool: str | None = None, task: str | None = None) -> object: ...
+
+    async def resume(self, *, everything: bool = False, pool: str | None = None, task: str | None = None) -> object: ...
+
 
 class DaemonControl(Protocol):
     """What requests need of the daemon itself: its live config, health, and a reload."""
@@ -141,6 +154,19 @@ class DaemonControl(Protocol):
     def stopping(self) -> bool: ...
 
     async def reload(self) -> ReloadInfo: ...
+
+
+def _outcome(result: object) -> str:
+    """The audit outcome of a request that was answered: "ok", unless it answered a failure
+    (a reload that found task file errors kept the last good version of those files)."""
+    if isinstance(result, ReloadInfo) and result.errors:
+        return f"failed: {len(result.errors)} task file error(s): {result.errors[0]}"
+    return "ok"
+
+
+def _article(word: str) -> str:
+    """ "an operator", "an admin", "a viewer"."""
+    return "an" if word[:1].lower() in "aeiou" else "a"
 
 
 def _snake(name: str) -> str:
@@ -167,6 +193,8 @@ class RequestHandler:
             SummarizeRun: self.summarize_run,
             PageRunTree: self.page_run_tree,
             ReadLogs: self.read_logs,
+            ListArtifacts: self.list_artifacts,
+            ReadArtifact: self.read_artifact,
             ListBreakers: self.list_breakers,
             ListAudit: self.list_audit,
             TriggerTask: self.trigger,
@@ -178,6 +206,8 @@ class RequestHandler:
             ResetBreaker: self.reset_breaker,
             TripBreaker: self.trip_breaker,
             Reload: self.reload,
+            Pause: self.pause,
+            Resume: self.resume,
         }
 
     async def __call__(self, request: Request[Any], peer: Peer) -> Any:
@@ -192,7 +222,7 @@ class RequestHandler:
         except RequestError as exc:
             await self._audit(request, peer, exc.message)
             raise
-        await self._audit(request, peer, "ok")
+        await self._audit(request, peer, _outcome(result))
         return result
 
     async def _call(self, route: Callable[[Any, Peer], Awaitable[Any]], request: Any, peer: Peer) -> Any:
@@ -216,7 +246,7 @@ class RequestHandler:
         if _ROLE_RANK[peer.role] < _ROLE_RANK[needed]:
             raise RequestError(
                 ErrorCode.FORBIDDEN,
-                f"{action.replace('_', ' ')} needs the {needed} role; {peer.user} is a {peer.role}",
+                f"{action.replace('_', ' ')} needs the {needed} role; {peer.user} is {_article(peer.role)} {peer.role}",
             )
 
     async def _audit(self, request: Request[Any], peer: Peer, outcome: str) -> None:
@@ -404,8 +434,43 @@ class RequestHandler:
             eof=finished and len(data) < max_bytes,
         )
 
+    async def _attempt_of(self, run_id: str, number: int | None) -> tuple[Run, Attempt | None]:
+        """A run and one of its attempts (``None``: the latest; the run may have none)."""
+        await self.store.flush()
+        run = await self.store.get_run(run_id)
+        if run is None:
+            raise RequestError(ErrorCode.NOT_FOUND, f"no run {run_id}")
+        attempts = await self.store.attempts(run.id)
+        if number is None:
+            return run, attempts[-1] if attempts else None
+        matches = [a for a in attempts if a.number == number]
+        if not matches:
+            raise RequestError(ErrorCode.NOT_FOUND, f"run {run.id} has no attempt {number}")
+        return run, matches[0]
+
+    async def list_artifacts(self, request: ListArtifacts, peer: Peer) -> ArtifactList:
+        run, attempt = await self._attempt_of(request.run_id, request.attempt)
+        if attempt is None or not attempt.output_dir:
+            return ArtifactList(run_id=run.id, attempt=0 if attempt is None else attempt.number)
+        files, truncated = await asyncio.to_thread(list_artifacts, attempt.output_dir)
+        return ArtifactList(run_id=run.id, attempt=attempt.number, files=files, truncated=truncated)
+
+    async def read_artifact(self, request: ReadArtifact, peer: Peer) -> ArtifactChunk:
+        run, attempt = await self._attempt_of(request.run_id, request.attempt)
+        if attempt is None or not attempt.output_dir:
+            raise RequestError(ErrorCode.NOT_FOUND, f"run {run.id} has no attempt with artifacts")
+        limit = max(1, min(request.max_bytes, ARTIFACT_CHUNK))
+        try:
+            data, size = await asyncio.to_thread(
+                read_artifact, attempt.output_dir, request.path, request.offset, limit
+            )
+        except ArtifactError as exc:
+            raise RequestError(ErrorCode.NOT_FOUND, str(exc)) from None
+        return ArtifactChunk(run_id=run.id, attempt=attempt.number, path=request.path, data=data,
+                             offset=request.offset, size=size, eof=request.offset + len(data) >= size)
+
     async def list_breakers(self, request: ListBreakers, peer: Peer) -> list[BreakerState]:
-        return self.engine.board.states()
+        return self.engine.breaker_states()
 
     async def list_audit(self, request: ListAudit, peer: Peer) -> list[AuditEntry]:
         return await self.store.audit(max(1, min(request.limit, 10_000)))
@@ -413,7 +478,10 @@ class RequestHandler:
     # ---------------------------------------------------------------- mutations
 
     async def trigger(self, request: TriggerTask, peer: Peer) -> RunRef:
-        run = await self.engine.trigger(request.task, request.params, requested_by=peer.user)
+        run = await self.engine.trigger(
+            request.task, request.params, requested_by=peer.user,
+            start_at=request.at.timestamp() if request.at is not None else None, priority=request.priority,
+        )
         return RunRef(id=run.id, task=run.task)
 
     async def exec_adhoc(self, request: Exec, peer: Peer) -> RunRef:
@@ -445,6 +513,14 @@ class RequestHandler:
 
     async def trip_breaker(self, request: TripBreaker, peer: Peer) -> BreakerState:
         return await self.engine.trip_breaker(request.service, peer.user)
+
+    async def pause(self, request: Pause, peer: Peer) -> PauseInfo:
+        await self.engine.pause(everything=request.all, pool=request.pool, task=request.task)
+        return self.views.pause_info()
+
+    async def resume(self, request: Resume, peer: Peer) -> PauseInfo:
+        await self.engine.resume(everything=request.all, pool=request.pool, task=request.task)
+        return self.views.pause_info()
 
     async def reload(self, request: Reload, peer: Peer) -> ReloadInfo:
         return await self.daemon.reload()

@@ -1,6 +1,7 @@
 """Daemon logging to stderr, as JSON lines or text, for journald.
 
-A record's ``run_id`` (``extra={"run_id": ...}``) is the correlation id of a run.
+A record's ``run_id`` (``extra={"run_id": ...}``) is the correlation id of a run; ``task``
+and ``state`` (run transitions, ``taskflow.daemon.run_log``) go into JSON lines beside it.
 """
 
 from __future__ import annotations
@@ -22,6 +23,10 @@ class JsonFormatter(logging.Formatter):
         run_id = getattr(record, "run_id", None)
         if run_id:
             entry["run_id"] = run_id
+        for key in ("task", "state"):
+            value = getattr(record, key, None)
+            if value:
+                entry[key] = value
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
         return json.dumps(entry, default=str)

@@ -1,6 +1,7 @@
 """Optional Prometheus exposition (extra ``metrics``) on a localhost port.
 
-Runs by task and final state, a run duration histogram, running and queued gauges,
+Runs by task and final state, attempts by task and outcome, retries by task, a run
+duration histogram, running and queued gauges,
 breaker states (fed from the engine's event bus), and whether the state database takes
 writes (``taskflow_store_writable``, ``taskflow_store_held_writes``).
 """
@@ -10,7 +11,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from taskflow.engine.events import BreakerChanged, EngineEvent, RunUpdated
+from taskflow.engine.events import AttemptUpdated, BreakerChanged, EngineEvent, RunUpdated
 from taskflow.model import BreakerStatus
 
 log = logging.getLogger(__name__)
@@ -27,6 +28,19 @@ class Metrics:
             "taskflow_runs", "Finished runs by task and final state", ["task", "state"],
             registry=self.registry,
         )
+        self.attempts = Counter(
+            "taskflow_attempts", "Finished attempts by task and outcome (succeeded, failed, cancelled...)",
+            ["task", "state"], registry=self.registry,
+        )
+        self.retries = Counter(
+            "taskflow_retries", "Attempts started as a retry (attempt 2 and later) by task", ["task"],
+            registry=self.registry,
+        )
+        self.late_total = Counter(
+            "taskflow_late", "Late findings by task: a run past expect.duration, a task past expect.by",
+            ["task", "why"], registry=self.registry,
+        )
+        self._retry_starts: set[tuple[str, int]] = set()  # retries counted, not yet finished
         self.duration = Histogram(
             "taskflow_run_duration_seconds", "Run duration (leaf and root runs)", ["task"],
             registry=self.registry,
@@ -58,6 +72,10 @@ class Metrics:
         self.server, self.thread = start_http_server(port, addr="127.0.0.1", registry=self.registry)
         log.info("metrics on http://127.0.0.1:%d/metrics", port)
 
+    def late(self, finding: Any) -> None:
+        """A ``LateWatch`` listener: a run past its expected duration, or a task past its ``by``."""
+        self.late_total.labels(finding.task, finding.why).inc()
+
     def _on_event(self, event: EngineEvent) -> None:
         match event:
             case RunUpdated(run=run) if run.state.terminal:
@@ -66,8 +84,23 @@ class Metrics:
                     self.duration.labels(run.task).observe(run.duration)
             case BreakerChanged(state=state):
                 self.breaker.labels(state.service).set(_BREAKER_VALUE[state.status])
+            case AttemptUpdated(attempt=attempt):
+                self._count_attempt(attempt)
             case _:
                 pass  # attempts and task changes are not metrics
+
+    def _count_attempt(self, attempt: Any) -> None:
+        """An attempt started (a retry when its number is 2 or more) or ended. An attempt is
+        published more than once while it runs (placement, recovery): each counts once."""
+        active = self.engine.active.get(attempt.run_id)
+        task = active.run.task if active is not None else "-"
+        key = (attempt.run_id, attempt.number)
+        if attempt.finished_at is not None:
+            self.attempts.labels(task, attempt.state.value).inc()
+            self._retry_starts.discard(key)
+        elif attempt.number > 1 and key not in self._retry_starts:
+            self._retry_starts.add(key)
+            self.retries.labels(task).inc()
 
     def close(self) -> None:
         self.server.shutdown()

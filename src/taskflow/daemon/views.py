@@ -7,16 +7,18 @@ full disk held its record back is shown as the engine knows it, not as the store
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 
 from taskflow import __version__
 from taskflow.daemon.server import RequestError
 from taskflow.model import Run, RunState, RunTree
-from taskflow.protocol import ErrorCode, StatusInfo, SystemdInfo, TaskInfo
+from taskflow.protocol import ClusterInfo, ErrorCode, PauseInfo, StatusInfo, SystemdInfo, TaskInfo
+from taskflow.protocol.task_views import CHILDREN_LISTED
 
 if TYPE_CHECKING:
     from taskflow.engine.engine import Engine
@@ -45,6 +47,8 @@ class DaemonViews:
         self.store = store
         self.task_files = task_files
         self.systemd = systemd  # how systemd runs the daemon, seen at start; None outside it
+        # The dask executor's view of its cluster (``ClusterExecutor.cluster_view``); None: local.
+        self.cluster: Callable[[], dict[str, Any]] | None = None
 
     def task_info(self, name: str) -> TaskInfo:
         engine = self.engine
@@ -60,7 +64,8 @@ class DaemonViews:
             disabled_reason=status.reason if status and not status.enabled else None,
             orphaned=bool(status and status.orphaned),
             schedule=spec.schedule.describe() if spec.schedule else None,
-            next_run=engine.timer.next_fire.get(name),
+            # A disabled task's schedule does not fire: it has no next run to show.
+            next_run=engine.timer.next_fire.get(name) if engine.is_enabled(name) else None,
             last_state=last.state if last else None,
             last_run_id=last.id if last else None,
             last_finished_at=last.finished_at if last else None,
@@ -69,7 +74,9 @@ class DaemonViews:
             service=spec.service,
             pool=spec.pool,
             depends_on=[d.task for d in spec.depends_on],
-            children=list(spec.children),
+            children=list(spec.children[:CHILDREN_LISTED]),
+            more_children=max(0, len(spec.children) - CHILDREN_LISTED),
+            paused=engine.holds(spec),
         )
 
     def status_info(self) -> StatusInfo:
@@ -90,10 +97,31 @@ class DaemonViews:
             tasks=len(engine.tasks),
             problems=self.problems(),
             systemd=self.systemd,
+            cluster=self.cluster_info(),
+            load=list(os.getloadavg()),
+            paused=pauses if (pauses := self.pause_info()).any else None,
         )
+
+    def pause_info(self) -> PauseInfo:
+        """What holds queued work now: operators' pauses and pools with a limit of 0."""
+        engine = self.engine
+        pauses = engine.pauses
+        return PauseInfo(
+            all=pauses.all, pools=sorted(pauses.pools), tasks=sorted(pauses.tasks),
+            zero_pools=sorted(pool for pool, limit in engine.scheduler.pools.items() if limit == 0),
+        )
+
+    def cluster_info(self) -> ClusterInfo | None:
+        return None if self.cluster is None else msgspec.convert(self.cluster(), ClusterInfo)
 
     def problems(self) -> list[str]:
         """Daemon-level trouble an operator must hear about (``status``, ``health``)."""
+        cluster = self.cluster_info()
+        if cluster is not None and cluster.problem:
+            return [cluster.problem, *self._store_problems()]
+        return self._store_problems()
+
+    def _store_problems(self) -> list[str]:
         problem = self.store.problem
         if problem is None:
             return []

@@ -12,29 +12,34 @@ to the executor. Run intents are acknowledged only once durable.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import random
 import time
-from collections.abc import Callable, Mapping
+from collections import deque
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import msgspec
 import psutil
 
 from taskflow.engine.catalog import TaskCatalog, TaskStatus
 from taskflow.engine.decision.adaptive import effective_workers
 from taskflow.engine.decision.breakers import ServiceBoard
 from taskflow.engine.decision.runtree import adhoc_spec, plan_rerun, plan_run_tree
-from taskflow.engine.decision.scheduler import Scheduler
+from taskflow.engine.decision.scheduler import Pauses, Scheduler
 from taskflow.engine.errors import EngineError
-from taskflow.engine.events import EventBus, TaskChanged, TasksUpdated
+from taskflow.engine.events import EngineEvent, EventBus, RunUpdated, TaskChanged, TasksUpdated
 from taskflow.engine.executor import Executor, OutputChunk
 from taskflow.engine.hooks import apply_post_run, apply_pre_run
 from taskflow.engine.ledger import ActiveRun, RunLedger, as_datetime, refused_outcome
 from taskflow.engine.pycheck import PythonChecks
 from taskflow.engine.recovery import reconcile_runs
+from taskflow.engine.results import upstream_env
 from taskflow.engine.timers import ScheduleTimer
 from taskflow.model import BreakerSettings, BreakerState, Run, StopMode, TaskSet, TaskSpec, Trigger
+from taskflow.pytask.history import HISTORY_KEY, HISTORY_LIMIT
 from taskflow.pytask.hooks import RunRejected
 from taskflow.pytask.probe import IMPORT_TIMEOUT
 from taskflow.store import Store
@@ -85,6 +90,10 @@ class Engine:
         self._adaptive_task: asyncio.Task[None] | None = None
         self._stopping = False
         executor.on_progress = self.ledger.record_progress
+        # Ended runs of Python tasks that take a ``taskflow.History``, newest first, as given
+        # to their next attempts; read from the store once per task, then kept up to date.
+        self._history: dict[str, deque[dict[str, Any]]] = {}
+        self.bus.subscribe(self._remember_ended)
 
     # ------------------------------------------------------------------ read-only views
 
@@ -121,6 +130,10 @@ class Engine:
     def is_enabled(self, name: str) -> bool:
         return self.catalog.is_enabled(name)
 
+    def mark_late(self, run_id: str, at: float) -> Run | None:
+        """A run in flight went past its task's ``expect``; see ``RunLedger.record_late``."""
+        return self.ledger.record_late(run_id, at)
+
     def read_output(self, output_dir: str, stream: str, offset: int, limit: int) -> OutputChunk:
         """Output of an attempt, wherever its executor keeps it (blocking: call off the loop)."""
         return self.executor.read_output(output_dir, stream, offset, limit)
@@ -134,6 +147,8 @@ class Engine:
         self.ledger.remember(await self.store.last_runs_by_task())
         taskset = taskset or self.catalog.taskset
         self.update_tasks(taskset, await asyncio.to_thread(self.check_python, taskset))
+        await self._load_history(self.catalog.tasks.values())
+        self.scheduler.set_pauses(_pauses_from(await self.store.get_meta(PAUSES_KEY)))
         await reconcile_runs(self.store, self.executor, self.ledger, self.catalog.tasks)
         self._pump_task = asyncio.create_task(self._pump(), name="taskflow-pump")
         await self.timer.start()
@@ -227,10 +242,19 @@ class Engine:
         requested_by: str | None = None,
         tasks: Mapping[str, TaskSpec] | None = None,
         carried_over: Mapping[str, Run] | None = None,
+        start_at: float | None = None,
+        priority: int | None = None,
     ) -> Run:
-        """Create a run tree for ``name``; returns its root run once the intent is durable."""
+        """Create a run tree for ``name``; returns its root run once the intent is durable.
+
+        ``start_at`` delays the start: the root waits ``pending`` with ``not_before`` until
+        then (a *scheduled* run). ``priority`` overrides every run's priority in the tree."""
         if self._stopping:
             raise EngineError("unavailable", "the daemon is shutting down and accepts no new runs")
+        if priority is not None and not 0 <= priority <= 3:
+            raise EngineError("bad_request", f"priority must be 0 (urgent) to 3 (low), got {priority}")
+        if start_at is not None and start_at < self.clock() - 5:
+            raise EngineError("bad_request", f"start time {as_datetime(start_at).isoformat()} is in the past")
         table = tasks if tasks is not None else self.catalog.tasks
         spec = table.get(name)
         if spec is None:
@@ -257,6 +281,12 @@ class Engine:
             is_enabled=self.catalog.is_enabled if tasks is None else (lambda _n: True),
             carried_over=carried_over,
         )
+        if priority is not None:
+            for p in planned:
+                p.run.priority = priority
+        if start_at is not None and start_at > self.clock():
+            planned[0].run.not_before = as_datetime(start_at)
+        await self._load_history(p.spec for p in planned)
         await self.store.save_runs((p.run for p in planned), new=True)
         self.ledger.admit(planned, self.clock())
         return planned[0].run
@@ -304,6 +334,65 @@ class Engine:
             carried_over=plan.carried_over,
         )
 
+    # ------------------------------------------------------------------ pausing
+
+    @property
+    def pauses(self) -> Pauses:
+        return self.scheduler.pauses
+
+    def is_paused(self, name: str) -> bool:
+        """True when ``name``'s schedule holds its fires: everything or the task (or a group
+        above it) is paused. A paused pool's tasks still fire; their runs wait queued."""
+        pauses = self.scheduler.pauses
+        return pauses.all or pauses.holds_task(name)
+
+    def holds(self, spec: TaskSpec) -> bool:
+        """True when queued runs of ``spec`` wait because of a pause or a pool limit of 0."""
+        pool = spec.pool
+        return self.scheduler.pauses.holds(spec.name, pool) or (pool is not None and self.scheduler.pool_paused(pool))
+
+    async def pause(self, *, everything: bool = False, pool: str | None = None, task: str | None = None) -> Pauses:
+        """Hold queued work of everything, a pool or a task; persisted across restarts."""
+        now = self._pause_target(everything, pool, task)
+        return await self._set_pauses(Pauses(
+            all=now.all or everything,
+            pools=now.pools | ({pool} if pool else set()),
+            tasks=now.tasks | ({task} if task else set()),
+        ))
+
+    async def resume(self, *, everything: bool = False, pool: str | None = None, task: str | None = None) -> Pauses:
+        """Lift a pause (``all``: every pause); held runs start, missed schedule fires
+        follow their task's ``missed`` policy."""
+        now = self._pause_target(everything, pool, task)
+        if everything:
+            return await self._set_pauses(Pauses())
+        if pool and pool not in now.pools:
+            raise EngineError("conflict", f"pool {pool} is not paused" + (
+                " (its configured limit is 0: raise it in the config)" if self.scheduler.pools.get(pool) == 0 else ""))
+        if task and task not in now.tasks:
+            raise EngineError("conflict", f"task {task} is not paused")
+        return await self._set_pauses(Pauses(all=now.all, pools=now.pools - {pool}, tasks=now.tasks - {task}))
+
+    def _pause_target(self, everything: bool, pool: str | None, task: str | None) -> Pauses:
+        if sum((everything, pool is not None, task is not None)) != 1:
+            raise EngineError("bad_request", "name exactly one of all, a pool or a task")
+        if task is not None and task not in self.catalog.tasks:
+            raise EngineError("not_found", f"no task named {task!r}")
+        if pool is not None and pool not in self.scheduler.pools and all(
+            spec.pool != pool for spec in self.catalog.tasks.values()
+        ):
+            raise EngineError("not_found", f"no pool named {pool!r} (no task uses it and no limit names it)")
+        return self.scheduler.pauses
+
+    async def _set_pauses(self, pauses: Pauses) -> Pauses:
+        record = {"all": pauses.all, "pools": sorted(pauses.pools), "tasks": sorted(pauses.tasks)}
+        await self.store.settled(self.store.set_meta(PAUSES_KEY, json.dumps(record)))
+        self.scheduler.set_pauses(pauses)
+        self.timer.reload()  # resumed schedules fire what they missed, by their policy
+        self.bus.publish(TasksUpdated())
+        self.wake()
+        return pauses
+
     # ------------------------------------------------------------------ cancelling and breakers
 
     async def cancel(self, run_id: str, requested_by: str | None = None) -> Run:
@@ -321,7 +410,17 @@ class Engine:
         return await self._breaker_changed(self.board.trip(service, self.clock(), by))
 
     async def reset_breaker(self, service: str) -> BreakerState:
+        if not self.board.knows(service) and all(spec.service != service for spec in self.catalog.tasks.values()):
+            # A typo must not answer "closed" and leave a breaker (and a metric series) behind.
+            raise EngineError("not_found", f"no service named {service!r} (no task names it and it has no breaker)")
         return await self._breaker_changed(self.board.reset(service, self.clock()))
+
+    def breaker_states(self) -> list[BreakerState]:
+        """Every breaker as of now: an open one past its cooldown is ``half_open``."""
+        states = self.board.states(self.clock())
+        for state in self.board.take_changes():
+            self.ledger.record_breaker(state)
+        return states
 
     async def _breaker_changed(self, state: BreakerState) -> BreakerState:
         # The board has changed already, so the write must land; on a full disk it is held
@@ -370,8 +469,33 @@ class Engine:
         if problem is not None:
             self.ledger.complete_attempt(active, attempt, refused_outcome(problem, now), now)
             return
+        if spec.name in self._history and self.catalog.python.wants_history(spec):
+            params[HISTORY_KEY] = list(self._history[spec.name])
+        if spec.depends_on:  # results that flow: where each dependency's result is
+            spec = msgspec.structs.replace(
+                spec, env={**spec.env, **upstream_env(self.ledger.upstream(active), self.executor.locate_output)}
+            )
         handle = self.executor.start(spec, active.run.id, attempt.number, params)
         self.ledger.attempt_started(active, attempt, handle)
+
+    # ------------------------------------------------------------------ task history
+
+    async def _load_history(self, specs: Iterable[TaskSpec]) -> None:
+        """Read the ended runs of each Python task of ``specs`` that takes a History and
+        whose history is not kept yet."""
+        for spec in specs:
+            if spec.name in self._history or not self.catalog.python.wants_history(spec):
+                continue
+            runs = await self.store.list_runs(task=spec.name, roots_only=False, limit=HISTORY_LIMIT * 2)
+            ended = [_past_run(run) for run in runs if run.state.terminal][:HISTORY_LIMIT]
+            self._history.setdefault(spec.name, deque(ended, maxlen=HISTORY_LIMIT))
+
+    def _remember_ended(self, event: EngineEvent) -> None:
+        """A run of a task whose history is kept ended (durably): it goes first in it."""
+        if isinstance(event, RunUpdated) and event.run.state.terminal:
+            kept = self._history.get(event.run.task)
+            if kept is not None and not any(past["id"] == event.run.id for past in kept):
+                kept.appendleft(_past_run(event.run))
 
     async def _adapt(self) -> None:
         """Lower the effective worker count while the host is under CPU or memory pressure."""
@@ -388,3 +512,31 @@ class Engine:
                 log.info("adaptive concurrency: %d workers", workers)
                 self.scheduler.max_workers = workers
                 self.wake()
+
+
+def _past_run(run: Run) -> dict[str, Any]:
+    """A run as ``taskflow.PastRun`` reads it (JSON-safe; times RFC 3339)."""
+    return {
+        "id": run.id, "state": run.state.value, "trigger": run.trigger.value,
+        "started_at": run.started_at.isoformat() if run.started_at else None,
+        "finished_at": run.finished_at.isoformat() if run.finished_at else None,
+        "error_type": run.error_type.value if run.error_type else None,
+        "exit_code": run.exit_code, "message": run.message, "result": run.result,
+    }
+
+
+#: The store's meta key of the pauses (JSON: all, pools, tasks).
+PAUSES_KEY = "pauses"
+
+
+def _pauses_from(text: str | None) -> Pauses:
+    """The pauses as the store kept them; none when never set (or unreadable)."""
+    if not text:
+        return Pauses()
+    try:
+        record = json.loads(text)
+        return Pauses(all=bool(record.get("all")), pools=frozenset(record.get("pools", ())),
+                      tasks=frozenset(record.get("tasks", ())))
+    except (ValueError, AttributeError, TypeError):
+        log.error("the stored pauses cannot be read (%r); starting with none", text[:200])
+        return Pauses()

@@ -17,6 +17,10 @@ import msgspec
 
 from taskflow.model import Attempt, ErrorType, TaskSpec
 
+#: Where an attempt leaves its result, in the folder ``locate_output`` names: the task's
+#: ``$TASKFLOW_RESULT``, which the tasks that depend on it read (``engine.results``).
+TASK_RESULT_NAME = "result"
+
 # A Python task reported progress: (run id, fraction 0..1, message).
 ProgressCallback = Callable[[str, float, str | None], None]
 

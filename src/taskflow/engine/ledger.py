@@ -49,6 +49,7 @@ def settle_attempt(attempt: Attempt, outcome: AttemptOutcome, *, cancelled: bool
     attempt.output_bytes = outcome.output_bytes
     attempt.output_cut = outcome.output_cut
     attempt.result = outcome.result
+    attempt.traceback = (outcome.exception or {}).get("traceback") or None
     if cancelled:
         attempt.state = RunState.CANCELLED
     else:
@@ -114,6 +115,7 @@ class RunLedger:
         self._wake = wake
         self._on_tree_end = on_tree_end
         self._active: dict[str, ActiveRun] = {}
+        self._places: dict[tuple[str | None, str], str] = {}  # (parent run, task) -> run id, below roots
         self._last_runs: dict[str, Run] = {}
         self._unsaved: dict[str, Run] = {}  # terminal states submitted, not yet durable
         self._seq = 0
@@ -178,6 +180,17 @@ class RunLedger:
     def _register(self, planned: Iterable[PlannedRun]) -> None:
         for p in planned:
             self._active[p.run.id] = ActiveRun(p.run, p.spec)
+            if p.run.parent_id is not None:
+                self._places[(p.run.parent_id, p.spec.name)] = p.run.id
+
+    def upstream(self, active: ActiveRun) -> list[tuple[str, Run]]:
+        """The runs of the siblings ``active`` depends on, with their task names."""
+        out: list[tuple[str, Run]] = []
+        for dep in active.spec.depends_on:
+            sibling = self._active.get(self._places.get((active.run.parent_id, dep.task), ""))
+            if sibling is not None:
+                out.append((dep.task, sibling.run))
+        return out
 
     def _sched_runs(self, planned: list[PlannedRun]) -> list[SchedRun]:
         sched = to_sched_runs(planned, self._seq)
@@ -325,6 +338,18 @@ class RunLedger:
         """Save an attempt record that recovery settled."""
         self.records.save_attempt(attempt)
 
+    def record_placement(
+        self, run_id: str, number: int, worker: str, pid: int | None, pid_started_at: float | None
+    ) -> None:
+        """A cluster executor's worker began attempt ``number`` of ``run_id``: record where."""
+        active = self._active.get(run_id)
+        attempt = active.attempt if active is not None else None
+        if active is None or attempt is None or attempt.number != number or attempt.finished_at is not None:
+            return
+        attempt.worker, attempt.pid, attempt.pid_started_at = worker, pid, pid_started_at
+        self.records.save_attempt(attempt)
+        self.bus.publish(AttemptUpdated(attempt, active.run.root_id))
+
     def record_progress(self, run_id: str, fraction: float, message: str | None) -> None:
         """A running task reported progress."""
         active = self._active.get(run_id)
@@ -334,6 +359,17 @@ class RunLedger:
         active.run.progress_message = message
         self.records.save_runs((active.run,))
         self.bus.publish(RunUpdated(active.run))
+
+    def record_late(self, run_id: str, at: float) -> Run | None:
+        """Mark a run still in flight late (past its ``expect``); None if it is not in
+        flight or was marked already. Late is shown and told, never a state change."""
+        active = self._active.get(run_id)
+        if active is None or active.run.state.terminal or active.run.late_at is not None:
+            return None
+        active.run.late_at = as_datetime(at)
+        self.records.save_runs((active.run,))
+        self.bus.publish(RunUpdated(active.run))
+        return active.run
 
     def record_breaker(self, state: BreakerState) -> asyncio.Future[None]:
         """Save and publish a breaker change; returns the future of its commit."""
@@ -405,7 +441,8 @@ class RunLedger:
     def _tree_finished(self, root: Run) -> None:
         self.scheduler.forget(root.id)
         for rid in [rid for rid, a in self._active.items() if a.run.root_id == root.id]:
-            del self._active[rid]
+            gone = self._active.pop(rid)
+            self._places.pop((gone.run.parent_id, gone.run.task), None)
         self._on_tree_end(root)
 
 

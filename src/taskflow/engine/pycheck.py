@@ -15,7 +15,7 @@ from typing import Any
 from taskflow.engine.process.wrapper import task_base_env
 from taskflow.model import TaskSpec
 from taskflow.pytask.probe import IMPORT_TIMEOUT, module_search_paths, probe_tasks
-from taskflow.pytask.resolve import ParamError, ResolveError, check_params, resolve
+from taskflow.pytask.resolve import ParamError, ResolveError, check_params, resolve, wants_history
 
 
 class PythonChecks:
@@ -58,3 +58,10 @@ class PythonChecks:
         except ParamError as exc:
             return str(exc)
         return None
+
+    def wants_history(self, spec: TaskSpec) -> bool:
+        """True when ``spec``'s function takes a ``taskflow.History`` parameter."""
+        if spec.kind != "python":
+            return False
+        found = self._resolve(spec)
+        return not isinstance(found, str) and wants_history(found)

@@ -32,6 +32,7 @@ class Triggers(Protocol):
     @property
     def tasks(self) -> Mapping[str, TaskSpec]: ...
     def is_enabled(self, name: str) -> bool: ...
+    def is_paused(self, name: str) -> bool: ...
     def active_runs_of(self, task: str) -> list[Run]: ...
     async def trigger(self, name: str, *, trigger: Trigger, requested_by: str | None) -> Run: ...
 
@@ -69,7 +70,8 @@ class ScheduleTimer:
     async def _loop(self) -> None:
         while True:
             self._changed.clear()
-            upcoming = [t for t in self.next_fire.values() if t is not None]
+            paused = self.triggers.is_paused
+            upcoming = [t for n, t in self.next_fire.items() if t is not None and not paused(n)]
             timeout = None
             if upcoming:
                 timeout = max(0.0, (min(upcoming) - datetime.now(UTC)).total_seconds())
@@ -89,6 +91,8 @@ class ScheduleTimer:
             del self.next_fire[name]
         for name, spec in specs.items():
             assert spec.schedule is not None
+            if self.triggers.is_paused(name):
+                continue  # its due fires wait for the resume, then follow its missed policy
             fires, nxt = due_fires(spec.schedule, self.last_fire.get(name), self.next_fire.get(name), now)
             for fire_time in fires:
                 await self._fire(name, fire_time)

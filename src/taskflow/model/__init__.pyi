@@ -29,6 +29,15 @@ from taskflow.model.config import (
 from taskflow.model.ids import (
     new_ulid as new_ulid,
 )
+from taskflow.model.placement import (
+    ExecutorConfig as ExecutorConfig,
+)
+from taskflow.model.placement import (
+    LocalClusterSettings as LocalClusterSettings,
+)
+from taskflow.model.placement import (
+    Placement as Placement,
+)
 from taskflow.model.run import (
     ACTIVE_STATES as ACTIVE_STATES,
 )

@@ -6,6 +6,8 @@ from typing import Literal
 
 import msgspec
 
+from taskflow.model.notifications import NotifierConfig
+from taskflow.model.placement import ExecutorConfig
 from taskflow.model.spec import BreakerSettings
 
 #: What the daemon does with running tasks when it stops: leave them (adopted on restart) or end them.
@@ -68,6 +70,8 @@ class DaemonConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     breaker: BreakerSettings = BreakerSettings()
     retention: RetentionConfig = RetentionConfig()
     connections: ConnectionLimits = ConnectionLimits()
+    executor: ExecutorConfig = ExecutorConfig()  # local processes, or a Dask cluster
+    notifiers: dict[str, NotifierConfig] = {}  # [notifiers.NAME]: who hears of failures and breakers
     metrics_port: int | None = None
     theme: str = "taskflow-dark"
     keys: dict[str, str] = {}  # TUI binding id -> keys

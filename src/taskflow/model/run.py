@@ -44,6 +44,7 @@ class ErrorType(enum.StrEnum):
     CONFIG = "config"  # bad parameters, missing function: never retried
     RESOURCES = "resources"  # a limit was hit
     SPAWN = "spawn"  # could not start
+    LOST = "lost"  # the cluster worker running it went away (dask executor)
 
 
 class SkipReason(enum.StrEnum):
@@ -78,6 +79,8 @@ class Attempt(msgspec.Struct, kw_only=True):
     output_bytes: int = 0
     output_cut: int = 0  # bytes dropped from the head by the output cap
     result: Any = None  # Python task return value (JSON-safe)
+    worker: str | None = None  # the cluster worker that ran it (dask executor); None: this host
+    traceback: str | None = None  # a Python task's exception, as the runner formatted it
 
 
 class Run(msgspec.Struct, kw_only=True):
@@ -104,6 +107,7 @@ class Run(msgspec.Struct, kw_only=True):
     progress: float | None = None
     progress_message: str | None = None
     requested_by: str | None = None
+    late_at: datetime | None = None  # when it went past its task's ``expect`` (still in flight)
     spec: bytes | None = None  # msgpack TaskSpec snapshot for ad-hoc runs and removed tasks
 
     @property

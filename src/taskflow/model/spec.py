@@ -12,6 +12,8 @@ from typing import Any, Literal
 
 import msgspec
 
+from taskflow.model.placement import Placement
+
 
 class Priority(enum.IntEnum):
     """0 runs first; FIFO within one priority."""
@@ -51,6 +53,17 @@ class Dependency(msgspec.Struct, frozen=True):
 
     task: str
     required: bool = True
+
+
+class Expectation(msgspec.Struct, frozen=True, kw_only=True):
+    """``expect``: when a run is *late* (told, shown, counted — never killed: that is
+    ``timeout``). ``duration``: a run still going this many seconds after it started.
+    ``by``: "HH:MM" in ``timezone`` — a task with no run that succeeded in the 24 hours
+    before that time of day."""
+
+    duration: float | None = None
+    by: str | None = None
+    timezone: str = "UTC"
 
 
 class Schedule(msgspec.Struct, frozen=True, kw_only=True):
@@ -110,6 +123,8 @@ class TaskSpec(msgspec.Struct, frozen=True, kw_only=True):
     schedule: Schedule | None = None
     tags: tuple[str, ...] = ()
     user: str | None = None
+    where: Placement | None = None  # run on a cluster worker (the dask executor)
+    expect: Expectation | None = None  # when a run counts as late (SLA)
     source: str = ""
 
     @property

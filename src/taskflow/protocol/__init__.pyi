@@ -5,6 +5,24 @@ Each name is written ``N as N``, a stub's way to re-export it (PEP 484); at run 
 importable from the package and in ``__all__``. Add a name here and nowhere else.
 """
 
+from taskflow.protocol.artifacts import (
+    ARTIFACT_CHUNK as ARTIFACT_CHUNK,
+)
+from taskflow.protocol.artifacts import (
+    ArtifactChunk as ArtifactChunk,
+)
+from taskflow.protocol.artifacts import (
+    ArtifactFile as ArtifactFile,
+)
+from taskflow.protocol.artifacts import (
+    ArtifactList as ArtifactList,
+)
+from taskflow.protocol.artifacts import (
+    ListArtifacts as ListArtifacts,
+)
+from taskflow.protocol.artifacts import (
+    ReadArtifact as ReadArtifact,
+)
 from taskflow.protocol.base import (
     Body as Body,
 )
@@ -24,7 +42,16 @@ from taskflow.protocol.daemon_requests import (
     Unsubscribe as Unsubscribe,
 )
 from taskflow.protocol.daemon_views import (
+    ClusterInfo as ClusterInfo,
+)
+from taskflow.protocol.daemon_views import (
+    ClusterWorker as ClusterWorker,
+)
+from taskflow.protocol.daemon_views import (
     HealthInfo as HealthInfo,
+)
+from taskflow.protocol.daemon_views import (
+    PauseInfo as PauseInfo,
 )
 from taskflow.protocol.daemon_views import (
     ReloadInfo as ReloadInfo,
@@ -213,6 +240,9 @@ from taskflow.protocol.task_requests import (
     PageTasks as PageTasks,
 )
 from taskflow.protocol.task_requests import (
+    Pause as Pause,
+)
+from taskflow.protocol.task_requests import (
     ReadLogs as ReadLogs,
 )
 from taskflow.protocol.task_requests import (
@@ -220,6 +250,9 @@ from taskflow.protocol.task_requests import (
 )
 from taskflow.protocol.task_requests import (
     ResetBreaker as ResetBreaker,
+)
+from taskflow.protocol.task_requests import (
+    Resume as Resume,
 )
 from taskflow.protocol.task_requests import (
     ShowRun as ShowRun,

@@ -27,6 +27,42 @@ class SystemdInfo(View):
     notify: bool = False  # READY/STATUS/WATCHDOG go to systemd (NOTIFY_SOCKET was set)
 
 
+class ClusterWorker(View):
+    """One worker of the dask executor's cluster."""
+
+    address: str
+    name: str
+    threads: int | None = None
+    resources: dict[str, float] = {}
+    busy: int = 0  # taskflow attempts running on it
+
+
+class ClusterInfo(View):
+    """The cluster of ``[executor] kind = "dask"``, as the daemon last saw it."""
+
+    kind: str = "dask"
+    scheduler: str | None = None
+    connected: bool = False
+    problem: str | None = None
+    workers: list[ClusterWorker] = []
+    remote_running: int = 0
+
+
+class PauseInfo(View):
+    """What holds queued work (``pause``/``resume``, ``status``): everything, pools (by an
+    operator, or by a configured limit of 0) and tasks (each with its subtree). Running work
+    goes on; held runs stay ``queued``."""
+
+    all: bool = False
+    pools: list[str] = []  # paused by an operator
+    tasks: list[str] = []
+    zero_pools: list[str] = []  # pools whose configured limit is 0
+
+    @property
+    def any(self) -> bool:
+        return self.all or bool(self.pools or self.tasks or self.zero_pools)
+
+
 class StatusInfo(View):
     """Daemon health and load at a glance (``status``, the TUI header, ``stats`` events)."""
 
@@ -43,6 +79,9 @@ class StatusInfo(View):
     tasks: int = 0
     problems: list[str] = []  # daemon-level trouble, one sentence each (e.g. a full state disk)
     systemd: SystemdInfo | None = None  # None when systemd did not start the daemon
+    cluster: ClusterInfo | None = None  # None with the local executor
+    load: list[float] = []  # the host's 1, 5 and 15 minute load averages (`taskflow hosts`)
+    paused: PauseInfo | None = None  # None when nothing is paused
 
 
 class HealthInfo(View):

@@ -12,10 +12,13 @@ re-exported here, with the table (``AnyRequest``, ``REQUEST_TYPES``...) that cov
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, get_args
 
 from taskflow.model import AuditEntry, BreakerState, Run, RunState, RunTree, TaskSpec
+from taskflow.protocol.artifacts import ListArtifacts, ReadArtifact
 from taskflow.protocol.daemon_requests import Health, Reload, Status, Subscribe, Unsubscribe
+from taskflow.protocol.daemon_views import PauseInfo
 from taskflow.protocol.request_base import Request, response_type, result_decoder
 from taskflow.protocol.task_views import LogChunk, LogStream, RunRef, RunSummary, TaskInfo, TaskPage, TreePage
 
@@ -37,11 +40,13 @@ __all__ = [
     "ListTasks",
     "PageRunTree",
     "PageTasks",
+    "Pause",
     "ReadLogs",
     "Reload",
     "Request",
     "Rerun",
     "ResetBreaker",
+    "Resume",
     "ShowRun",
     "Status",
     "Subscribe",
@@ -139,11 +144,17 @@ class ListAudit(Request[list[AuditEntry]], kw_only=True):
 
 # Mutations (operator or admin; the daemon's handler checks the role)
 class TriggerTask(Request[RunRef], kw_only=True):
-    """Start a task or a whole tree; ``params`` override the task's ``params``."""
+    """Start a task or a whole tree; ``params`` override the task's ``params``.
+
+    ``at``: start no earlier than this time (the tree waits ``pending`` with ``not_before``
+    set: *scheduled*; cancellable, kept across restarts). ``priority`` (0 urgent … 3 low)
+    overrides the priority of every run of the tree."""
 
     task: str
     params: dict[str, Any] = {}
     wait: bool = False
+    at: datetime | None = None
+    priority: int | None = None
 
 
 class Exec(Request[RunRef], kw_only=True):
@@ -188,6 +199,23 @@ class TripBreaker(Request[BreakerState], kw_only=True):
     service: str
 
 
+class Pause(Request[PauseInfo], kw_only=True):
+    """Hold queued work: of everything (``all``), one ``pool`` or one ``task`` (and its
+    subtree); exactly one of the three. Running work goes on."""
+
+    all: bool = False
+    pool: str | None = None
+    task: str | None = None
+
+
+class Resume(Request[PauseInfo], kw_only=True):
+    """Lift a pause: ``all`` lifts every pause; ``pool`` / ``task`` lift that one."""
+
+    all: bool = False
+    pool: str | None = None
+    task: str | None = None
+
+
 AnyRequest = (
     Status
     | Health
@@ -200,6 +228,8 @@ AnyRequest = (
     | SummarizeRun
     | PageRunTree
     | ReadLogs
+    | ListArtifacts
+    | ReadArtifact
     | ListBreakers
     | ListAudit
     | TriggerTask
@@ -211,6 +241,8 @@ AnyRequest = (
     | ResetBreaker
     | TripBreaker
     | Reload
+    | Pause
+    | Resume
     | Subscribe
     | Unsubscribe
 )
@@ -218,7 +250,8 @@ REQUEST_TYPES: tuple[type[Request[Any]], ...] = get_args(AnyRequest)
 
 # Requests that change state; the daemon audits these and refuses them to viewers.
 MUTATING_REQUESTS: frozenset[type[Request[Any]]] = frozenset(
-    {TriggerTask, Exec, Cancel, Rerun, EnableTask, DisableTask, ResetBreaker, TripBreaker, Reload}
+    {TriggerTask, Exec, Cancel, Rerun, EnableTask, DisableTask, ResetBreaker, TripBreaker, Reload,
+     Pause, Resume}
 )
 
 

@@ -38,7 +38,16 @@ class TaskInfo(View):
     service: str | None = None
     pool: str | None = None
     depends_on: list[str] = []
+    # A group's children, the first ``CHILDREN_LISTED`` of them; ``more_children`` counts the
+    # rest (a 100,000-child group would not fit in a frame). They are tasks of their own too.
     children: list[str] = []
+    more_children: int = 0
+    # Its queued runs wait: it, a group above it, its pool or everything is paused.
+    paused: bool = False
+
+
+#: Children one ``TaskInfo`` names at most.
+CHILDREN_LISTED = 1000
 
 
 class TaskPage(View):

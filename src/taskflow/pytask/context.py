@@ -45,6 +45,36 @@ class Context:
             self.logger.setLevel(logging.INFO)
             self.logger.propagate = False
 
+    def upstream(self, name: str, as_type: Any = None) -> Any:
+        """The result of the dependency ``name`` (a sibling this task ``depends_on``): the
+        value its Python function returned, or what its command wrote to
+        ``$TASKFLOW_RESULT`` (JSON when it parses, else text). Given ``as_type`` (a class, a
+        msgspec Struct, ``list[int]``...) it is converted to that type, and a mismatch raises
+        ``msgspec.ValidationError``. ``LookupError`` when there is no such dependency or it
+        left no result (it failed, or wrote none)."""
+        from taskflow.pytask.upstream import upstream_var
+
+        path = os.environ.get(upstream_var(name))
+        state = os.environ.get(upstream_var(name, "STATE"))
+        if state is None:
+            raise LookupError(f"{self.task or 'this task'} has no dependency named {name!r}")
+        try:
+            with open(path or "", "rb") as f:
+                data = f.read()
+        except OSError:
+            raise LookupError(f"dependency {name!r} ({state}) left no result") from None
+        import json
+
+        try:
+            value: Any = json.loads(data)
+        except ValueError:
+            value = data.decode(errors="replace").removesuffix("\n")
+        if as_type is None:
+            return value
+        import msgspec
+
+        return msgspec.convert(value, as_type)
+
     @property
     def cancelled(self) -> bool:
         """True once the run was cancelled or timed out; long loops should check it."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import logging
 import os
 import sys
 import typing
@@ -18,7 +19,13 @@ from typing import Any
 import msgspec
 
 from taskflow.pytask.context import Context
+from taskflow.pytask.history import History
 from taskflow.pytask.registry import registered
+
+#: Types a parameter may be annotated with to have it injected instead of passed as a param.
+#: Any other annotation is a parameter checked against the run's params (a type msgspec
+#: cannot check is a ``config`` error, as before).
+INJECTED_TYPES: tuple[type, ...] = (Context, History, logging.Logger)
 
 
 class ResolveError(Exception):
@@ -98,6 +105,16 @@ def context_parameter(fn: Callable[..., Any]) -> str | None:
     return None
 
 
+def injected_parameters(fn: Callable[..., Any]) -> dict[str, type]:
+    """The parameters to inject, by name: those annotated with one of ``INJECTED_TYPES``."""
+    return {name: hint for name, hint in _hints(fn).items() if hint in INJECTED_TYPES}
+
+
+def wants_history(fn: Callable[..., Any]) -> bool:
+    """True when ``fn`` takes a ``taskflow.History`` (the daemon then reads it at start)."""
+    return History in _hints(fn).values()
+
+
 def _hints(fn: Callable[..., Any]) -> dict[str, Any]:
     try:
         hints = typing.get_type_hints(fn)
@@ -111,7 +128,7 @@ def check_params(fn: Callable[..., Any], params: dict[str, Any]) -> dict[str, An
     """Validate and convert ``params`` against ``fn``'s signature and type hints.
 
     Unknown params are refused unless the function takes ``**kwargs``; the ``Context``
-    parameter is skipped (it is injected). Returns the converted params.
+    parameter and the other ``INJECTED_TYPES`` are skipped (they are injected). Returns the converted params.
     """
     signature = inspect.signature(fn)
     hints = _hints(fn)
@@ -121,7 +138,7 @@ def check_params(fn: Callable[..., Any], params: dict[str, Any]) -> dict[str, An
         if param.kind is inspect.Parameter.VAR_KEYWORD:
             takes_kwargs = True
             continue
-        if param.kind is inspect.Parameter.VAR_POSITIONAL or hints.get(name) is Context:
+        if param.kind is inspect.Parameter.VAR_POSITIONAL or hints.get(name) in INJECTED_TYPES:
             continue
         hint = hints.get(name, Any)
         if param.default is inspect.Parameter.empty:

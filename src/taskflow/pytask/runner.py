@@ -2,7 +2,7 @@
 
 The executor starts it through the same shell wrapper as a command, so timeouts, limits,
 cancel and output capture are shared. It imports the module, finds the registered function,
-injects ``taskflow.Context``, runs it (``asyncio.run`` for coroutines), and writes the result
+injects ``taskflow.Context``, ``taskflow.History`` and ``logging.Logger`` parameters by type, runs it (``asyncio.run`` for coroutines), and writes the result
 file: ``{"ok": true, "result": ...}`` or ``{"ok": false, "exception": {type, message,
 traceback}}``. Exit status 0 on success, 1 on exception.
 
@@ -25,7 +25,8 @@ from typing import Any
 import msgspec
 
 from taskflow.pytask.context import Context
-from taskflow.pytask.resolve import ParamError, ResolveError, check_params, context_parameter, resolve
+from taskflow.pytask.history import HISTORY_KEY, History
+from taskflow.pytask.resolve import ParamError, ResolveError, check_params, injected_parameters, resolve
 
 
 class TaskCancelled(Exception):
@@ -107,6 +108,7 @@ def main(argv: list[str] | None = None) -> int:
     with open(args[0], "rb") as f:
         call = json.loads(f.read())
     result_path: str = call["result"]
+    history_records = call["params"].pop(HISTORY_KEY, None)
     ctx = Context(
         run_id=call["run_id"],
         attempt=call["attempt"],
@@ -118,9 +120,13 @@ def main(argv: list[str] | None = None) -> int:
     try:
         fn = resolve(call["function"], call["paths"])
         kwargs = check_params(fn, call["params"])
-        ctx_name = context_parameter(fn)
-        if ctx_name is not None:
-            kwargs[ctx_name] = ctx
+        for name, kind in injected_parameters(fn).items():
+            if kind is Context:
+                kwargs[name] = ctx
+            elif kind is History:
+                kwargs[name] = History.from_call(history_records)
+            else:  # logging.Logger: the context's, writing to the attempt's stderr
+                kwargs[name] = ctx.logger
         value = _run(fn, kwargs, cancellation)
     except (ResolveError, ParamError) as exc:
         _write_atomic(result_path, _exception_record(exc))
@@ -139,7 +145,11 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
-    _write_atomic(result_path, _encode_result(value))
+    encoded = _encode_result(value)
+    _write_atomic(result_path, encoded)
+    downstream = os.environ.get("TASKFLOW_RESULT")  # the bare value, for the tasks that depend on this one
+    if downstream:
+        _write_atomic(downstream, msgspec.json.encode(msgspec.json.decode(encoded)["result"]))
     return 0
 
 

@@ -71,7 +71,7 @@ RUN_COLUMNS = (
     "id", "task", "root_id", "parent_id", "state", "trigger", "priority", "params",
     "created_at", "started_at", "finished_at", "not_before", "error_type", "skip_reason",
     "message", "exit_code", "result", "attempts", "progress", "progress_message",
-    "requested_by", "spec",
+    "requested_by", "spec", "late_at",
 )  # fmt: skip
 # A run's identity and place in its tree never change; leaving them out of the update keeps
 # SQLite from touching the task/root/created indexes on every state transition.
@@ -115,6 +115,7 @@ def run_row(run: Run) -> tuple[Any, ...]:
         run.progress_message,
         run.requested_by,
         run.spec,
+        None if run.late_at is None else to_ts(run.late_at),
     )
 
 
@@ -143,6 +144,7 @@ def row_run(row: tuple[Any, ...]) -> Run:
         progress_message=row[19],
         requested_by=row[20],
         spec=row[21],
+        late_at=from_ts(row[22]),
     )
 
 
@@ -151,7 +153,7 @@ def row_run(row: tuple[Any, ...]) -> Run:
 ATTEMPT_COLUMNS = (
     "run_id", "number", "state", "pid", "pid_started_at", "started_at", "finished_at",
     "exit_code", "signal", "error_type", "message", "peak_rss", "cpu_seconds", "output_dir",
-    "output_bytes", "output_cut", "result",
+    "output_bytes", "output_cut", "result", "worker", "traceback",
 )  # fmt: skip
 ATTEMPT_SELECT = ", ".join(ATTEMPT_COLUMNS)
 UPSERT_ATTEMPT = (
@@ -199,6 +201,8 @@ def attempt_row(attempt: Attempt, dirs: OutputDirs) -> tuple[Any, ...]:
         attempt.output_bytes,
         attempt.output_cut,
         to_json(attempt.result),
+        attempt.worker,
+        attempt.traceback,
     )
 
 
@@ -221,6 +225,8 @@ def row_attempt(row: tuple[Any, ...], dirs: OutputDirs) -> Attempt:
         output_bytes=row[14],
         output_cut=row[15],
         result=from_json(row[16]),
+        worker=row[17],
+        traceback=row[18],
     )
 
 

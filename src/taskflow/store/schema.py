@@ -185,6 +185,12 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration("index audit entries by time", ("CREATE INDEX audit_at ON audit (at)",)),
     Migration("compact history: attempts without rowid, usual output folders implied, runs "
               "counted by state", _compact_history),
+    # The dask executor records the cluster worker of each attempt (NULL: this host).
+    Migration("attempts name their cluster worker", ("ALTER TABLE attempts ADD COLUMN worker TEXT",)),
+    # `show --json` gives a Python task's traceback (it was only in stderr and result.json).
+    Migration("attempts keep a Python traceback", ("ALTER TABLE attempts ADD COLUMN traceback TEXT",)),
+    # A run past its task's `expect` (SLA) is marked late: shown, told and counted, not killed.
+    Migration("runs record when they went late", ("ALTER TABLE runs ADD COLUMN late_at REAL",)),
 )
 
 

@@ -19,6 +19,8 @@ from taskflow.model import DaemonConfig, RetentionConfig, TaskFileError
 from taskflow.model.config import ConnectionLimits
 from taskflow.taskfile import fields as f
 from taskflow.taskfile.fields import INVALID
+from taskflow.taskfile.notifiers import as_notifiers
+from taskflow.taskfile.placement import as_executor
 from taskflow.taskfile.problems import Problems, child_path
 from taskflow.taskfile.reader import read_document
 from taskflow.taskfile.services import parse_breaker, parse_pools
@@ -190,6 +192,8 @@ def _specific_checkers(base: Path) -> dict[str, Callable[[Any, str, Problems], A
         "breaker": parse_breaker,
         "retention": _as_retention,
         "connections": _as_connections,
+        "executor": as_executor,
+        "notifiers": as_notifiers,
         "metrics_port": lambda v, p, pr: f.as_int(v, p, pr, low=1, high=65535),
         "theme": f.as_str,
         "keys": _as_keys,

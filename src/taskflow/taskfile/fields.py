@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime
 from typing import Any, Final
 
 from taskflow.model import Limits, RetryPolicy, Schedule, parse_duration, parse_size
+from taskflow.model.spec import Expectation
 from taskflow.taskfile.problems import Problems, child_path, type_name
 
 
@@ -300,6 +301,36 @@ def as_schedule(value: Any, path: str, problems: Problems) -> Schedule | Any:
     if not ok or any(v is INVALID for v in fields.values()):
         return INVALID
     return Schedule(**fields)
+
+
+_EXPECT_KEYS = ("duration", "by", "timezone")
+_CLOCK_RE = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
+
+
+def as_expectation(value: Any, path: str, problems: Problems) -> Expectation | Any:
+    """``expect = { duration = "10m", by = "03:30", timezone = "Europe/Paris" }``."""
+    table = as_table(value, path, problems)
+    if table is INVALID:
+        return INVALID
+    problems.unknown_keys(path, table, _EXPECT_KEYS)
+    if not {"duration", "by"} & set(table):
+        problems.add(path, "needs duration, by, or both")
+        return INVALID
+    fields: dict[str, Any] = {}
+    if "duration" in table:
+        fields["duration"] = as_duration(table["duration"], child_path(path, "duration"), problems,
+                                         positive=True)
+    if "by" in table:
+        by = as_str(table["by"], child_path(path, "by"), problems)
+        if by is not INVALID and not _CLOCK_RE.match(by):
+            problems.add(child_path(path, "by"), f"must be a time of day like \"03:30\", got {by!r}")
+            by = INVALID
+        fields["by"] = by
+    if "timezone" in table:
+        fields["timezone"] = _as_timezone(table["timezone"], child_path(path, "timezone"), problems)
+    if set(table) - set(_EXPECT_KEYS) or any(v is INVALID for v in fields.values()):
+        return INVALID
+    return Expectation(**fields)
 
 
 def _as_timezone(value: Any, path: str, problems: Problems) -> str | Any:

@@ -15,7 +15,7 @@ from taskflow.taskfile.problems import Problems, child_path
 
 
 def parse_pools(value: Any, problems: Problems, path: str = "pools") -> dict[str, int]:
-    """``pools = { db = 2 }``: name → positive concurrency limit."""
+    """``pools = { db = 2 }``: name → concurrency limit; 0 pauses the pool (nothing starts)."""
     table = f.as_table(value, path, problems)
     if table is INVALID:
         return {}
@@ -24,7 +24,7 @@ def parse_pools(value: Any, problems: Problems, path: str = "pools") -> dict[str
         item_path = child_path(path, str(name))
         if f.as_name(name, item_path, problems, what="pool") is INVALID:
             continue
-        size = f.as_int(limit, item_path, problems, low=1)
+        size = f.as_int(limit, item_path, problems, low=0)
         if size is not INVALID:
             pools[name] = size
     return pools

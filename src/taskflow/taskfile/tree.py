@@ -21,6 +21,7 @@ from taskflow.taskfile.dependencies import (
     resolve_siblings,
 )
 from taskflow.taskfile.fields import INVALID
+from taskflow.taskfile.placement import as_where
 from taskflow.taskfile.problems import Problems, child_path
 
 Checker = Callable[[Any, str, Problems], Any]
@@ -37,6 +38,7 @@ INHERITED: dict[str, Checker] = {
     "on_open": lambda v, p, pr: f.as_choice(v, p, pr, ("wait", "fail")),
     "user": f.as_str,
     "priority": lambda v, p, pr: f.as_int(v, p, pr, low=0, high=3),
+    "where": as_where,  # a group sends its whole tree to the cluster
 }
 
 #: Settings that belong to the node that sets them.
@@ -44,6 +46,7 @@ OWN: dict[str, Checker] = {
     "description": lambda v, p, pr: f.as_str(v, p, pr, empty_ok=True),
     "enabled": f.as_bool,
     "schedule": f.as_schedule,
+    "expect": f.as_expectation,
     "tags": f.as_str_list,
     "run_if": lambda v, p, pr: f.as_choice(v, p, pr, ("all_done", "any_failed")),
 }

@@ -16,12 +16,13 @@ from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
 from textual import work
-from textual.app import App, SystemCommand
+from textual.app import App, SystemCommand, UnknownModeError
 from textual.message import Message
 from textual.screen import Screen
 
 from taskflow.client import ClientError
 from taskflow.client.aio import AsyncClient, ConnectionState
+from taskflow.client.hosts import LOCAL, Host, HostsFile
 from taskflow.model import BreakerState, TaskSpec
 from taskflow.protocol import (
     TOPIC_ATTEMPTS,
@@ -37,19 +38,23 @@ from taskflow.protocol import (
 )
 from taskflow.tui.bindings import ALL_BINDING_GROUPS, APP_BINDINGS
 from taskflow.tui.clock import Clock, HostMetrics, psutil_host_metrics, system_clock
+from taskflow.tui.commands import ColonCommands
 from taskflow.tui.feed import read_audit, read_run_tree, read_snapshot
+from taskflow.tui.fleet import FleetWatch
 from taskflow.tui.glyphs import DEFAULT_STATE_COLOURS, Palette
-from taskflow.tui.messages import ClockTick, ConnectionChanged, FrameDue, ThemeChanged, WorldChanged
+from taskflow.tui.messages import ClockTick, ConnectionChanged, FleetChanged, FrameDue, ThemeChanged, WorldChanged
 from taskflow.tui.screens.audit import AuditScreen
 from taskflow.tui.screens.breakers import BreakersScreen
 from taskflow.tui.screens.dashboard import DashboardScreen
 from taskflow.tui.screens.help import HelpScreen, bindings_table
 from taskflow.tui.screens.history import HistoryScreen
+from taskflow.tui.screens.hosts import HostsScreen
 from taskflow.tui.state import Changes, Snapshot, WorldState
 from taskflow.tui.themes import DEFAULT_THEME, load_themes, user_theme_dir
 
 R = TypeVar("R")
 FRAME_HZ = 12  # events and log lines are applied together, once per frame
+HOST_SAMPLE_TICKS = 5  # host cpu/memory are re-read every 5th tick: each change repaints the header
 SUBSCRIBED_TOPICS = [TOPIC_RUNS, TOPIC_ATTEMPTS, TOPIC_TASKS, TOPIC_BREAKERS, TOPIC_STATS]
 VIEWS = {"dashboard": "Dashboard", "history": "History", "breakers": "Breakers", "audit": "Audit"}
 
@@ -62,11 +67,13 @@ class TaskflowApp(App[int]):
 
     TITLE = "taskflow"
     BINDINGS = APP_BINDINGS
+    COMMANDS = App.COMMANDS | {ColonCommands}  # k9s words (``:runs``) beside the fuzzy ones
     MODES = {
         "dashboard": DashboardScreen,
         "history": HistoryScreen,
         "breakers": BreakersScreen,
         "audit": AuditScreen,
+        "hosts": HostsScreen,
     }
     DEFAULT_MODE = "dashboard"
 
@@ -84,6 +91,8 @@ class TaskflowApp(App[int]):
         watch_themes: bool | None = None,
         confirm_run: bool = True,
         read_only: bool = False,
+        host: Host | None = None,
+        fleet: HostsFile | None = None,
     ) -> None:
         """``snapshot`` shows fixed data without a daemon (tests, screenshots);
         ``confirm_run=False`` makes enter on the Tasks tree run the task without asking;
@@ -91,7 +100,8 @@ class TaskflowApp(App[int]):
         ``taskflow web`` serves to browsers);
         ``live_clock=False`` stops the ticking timers (and the dialogs' blinking cursor) so
         frames are deterministic; ``watch_themes`` (default: as ``live_clock``) re-reads the
-        user's theme folder whenever a file in it changes."""
+        user's theme folder whenever a file in it changes; ``host`` (from ``fleet``, the
+        hosts.toml read) is the daemon to drive instead of the local one."""
         super().__init__()
         self.socket_path = socket_path
         self.clock = clock
@@ -102,12 +112,18 @@ class TaskflowApp(App[int]):
         self.world.read_only = read_only
         self.palette = Palette(DEFAULT_STATE_COLOURS)
         self.host: tuple[float, float] = (0.0, 0.0)
+        self._ticks = 0
         self.sample_host()
         self.connection = connection or (ConnectionState.CONNECTED if snapshot else ConnectionState.CONNECTING)
         self.connection_reason = ""
         self.client: AsyncClient | None = None
+        self.fleet = fleet
+        self.fleet_watch: FleetWatch | None = None
+        self._target_host = host if host is not None and host.name != LOCAL else None
+        self.target = host.name if host is not None else LOCAL
         self._snapshot = snapshot
         self._events: list[object] = []
+        self._missed: dict[str, Changes] = {}  # view -> what changed while it was not shown
         self._subscribed = False
         self._requested_theme = theme
         self._watch_themes = live_clock if watch_themes is None else watch_themes
@@ -198,7 +214,9 @@ class TaskflowApp(App[int]):
             self.host = (0.0, 0.0)
 
     def _tick(self) -> None:
-        self.sample_host()
+        self._ticks += 1
+        if self._ticks % HOST_SAMPLE_TICKS == 0:
+            self.sample_host()
         self._tell_screens(ClockTick)
 
     def _tell_screens(self, message: Callable[[], Message]) -> None:
@@ -211,9 +229,16 @@ class TaskflowApp(App[int]):
 
     # -- connection -----------------------------------------------------------------------
 
+    @property
+    def target_label(self) -> str | None:
+        """The host the header names: shown once there is more than one to choose from."""
+        many = self.fleet is not None and bool(self.fleet.hosts)
+        return self.target if many or self.target != LOCAL else None
+
     def _connect(self) -> None:
         self.client = AsyncClient(
-            self.socket_path,
+            None if self._target_host is not None else self.socket_path,
+            host=self._target_host,
             client_name="taskflow-tui",
             on_state=self._connection_changed,
             on_event=self._event_arrived,
@@ -244,8 +269,17 @@ class TaskflowApp(App[int]):
         self._tell_screens(FrameDue)
 
     def broadcast(self, changes: Changes) -> None:
-        """Tell the screens what changed in the world."""
+        """Tell the screens what changed in the world; the views not shown are told when
+        they are shown again (``missed_changes``), so switching back to one applies what
+        changed instead of rebuilding it."""
+        for mode in VIEWS:
+            if mode != self.current_mode:
+                self._missed.setdefault(mode, Changes()).merge(changes)
         self._tell_screens(lambda: WorldChanged(changes))
+
+    def missed_changes(self, mode: str) -> Changes:
+        """What changed in the world while view ``mode`` was not shown (and forget it)."""
+        return self._missed.pop(mode, Changes())
 
     @work(exclusive=True, group="resync")
     async def resync(self) -> None:
@@ -327,6 +361,55 @@ class TaskflowApp(App[int]):
         screen = self.screen
         self.push_screen(HelpScreen(bindings_table(screen, self.world.can_mutate), f"Keys · {self.current_mode}"))
 
+    # -- hosts (the fleet's Hosts view and host switching plug in here) -------------------
+
+    def action_show_hosts(self) -> None:
+        self.show_hosts()
+
+    def show_hosts(self) -> None:
+        """``:hosts`` (or ``5``): the Hosts view, when hosts.toml names any host."""
+        if self.fleet is None or not self.fleet.hosts:
+            where = self.fleet.path if self.fleet is not None else "~/.config/taskflow/hosts.toml"
+            self.notify(f"No hosts: {where} names none (docs/fleet.md sets a fleet up).",
+                        severity="warning", markup=False)
+            return
+        try:
+            self.switch_mode("hosts")
+        except UnknownModeError:  # an embedding app without the view
+            self.notify("This dashboard has no Hosts view.", severity="warning")
+
+    def watch_fleet(self) -> None:
+        """Connect to every host of hosts.toml and keep their figures fresh (once)."""
+        if self.fleet_watch is None and self.fleet is not None:
+            self.fleet_watch = FleetWatch(self.fleet, self.socket_path, lambda: self._tell_screens(FleetChanged))
+            if self._snapshot is None:  # an offline snapshot connects to nothing
+                self.fleet_watch.start()
+
+    def switch_host(self, name: str) -> None:
+        """``:host NAME`` (or enter in the Hosts view): drive that host's daemon instead; the
+        world is read again from it. Other views keep working on the new host."""
+        hosts = {LOCAL: Host(LOCAL), **(self.fleet.hosts if self.fleet is not None else {})}
+        if name not in hosts:
+            known = ", ".join(hosts)
+            self.notify(f"No host named {name!r} (hosts: {known}).", severity="error", markup=False)
+            return
+        if name != self.target and self._snapshot is None:
+            self.run_worker(self._reconnect_to(hosts[name]), group="switch-host", exclusive=True)
+        self.switch_mode("dashboard")
+
+    async def _reconnect_to(self, host: Host) -> None:
+        old, self.client = self.client, None
+        if old is not None:
+            await old.close()
+        read_only = self.world.read_only
+        self.world = WorldState()
+        self.world.read_only = read_only
+        self._events, self._missed, self._subscribed = [], {}, False
+        self.target = host.name
+        self._target_host = host if host.name != LOCAL else None
+        self.broadcast(Changes(resync=True))  # empty until the new host answers
+        self._connect()
+
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
         for mode, title in VIEWS.items():
@@ -338,6 +421,8 @@ class TaskflowApp(App[int]):
     async def on_unmount(self) -> None:
         if self.client is not None:
             await self.client.close()
+        if self.fleet_watch is not None:
+            await self.fleet_watch.close()
 
 
 def settle_heap() -> None:
@@ -359,8 +444,12 @@ def run_tui(
     keys: dict[str, str] | None = None,
     confirm_run: bool = True,
     read_only: bool = False,
+    host: Host | None = None,
+    fleet: HostsFile | None = None,
 ) -> int:
-    """Open the dashboard on ``socket_path``; returns the process exit code (0 on quit)."""
-    app = TaskflowApp(socket_path, theme=theme, keys=keys, confirm_run=confirm_run, read_only=read_only)
+    """Open the dashboard on ``socket_path`` (or ``host``'s daemon); returns the process exit
+    code (0 on quit)."""
+    app = TaskflowApp(socket_path, theme=theme, keys=keys, confirm_run=confirm_run, read_only=read_only,
+                      host=host, fleet=fleet)
     result = app.run()
     return result if isinstance(result, int) else (app.return_code or 0)

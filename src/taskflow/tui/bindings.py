@@ -30,18 +30,20 @@ APP_BINDINGS: list[Binding] = [
     Binding("2", "switch_mode('history')", "History", id="taskflow.view.history", show=False),
     Binding("3", "switch_mode('breakers')", "Breakers", id="taskflow.view.breakers", show=False),
     Binding("4", "switch_mode('audit')", "Audit", id="taskflow.view.audit", show=False),
+    Binding("5", "show_hosts", "Hosts", id="taskflow.view.hosts", show=False),
 ]
 
 RUN_ACTION_BINDINGS: list[Binding] = [
     Binding("r", "rerun", "Rerun", id="taskflow.rerun"),
     Binding("R", "rerun_failed", "Rerun failed", id="taskflow.rerun_failed", key_display="R"),
     Binding("c", "cancel", "Cancel", id="taskflow.cancel"),
-    Binding("x,shift+space", "mark", "Mark", id="taskflow.mark", show=False),
+    # As in k9s, space marks the row under the cursor (and leaves the cursor where it is).
+    Binding("space,x", "mark", "Mark", id="taskflow.mark", show=False),
 ]
 
 DASHBOARD_BINDINGS: list[Binding] = [
     *RUN_ACTION_BINDINGS,
-    Binding("e,space", "toggle_enabled", "Enable/disable", id="taskflow.toggle"),
+    Binding("e", "toggle_enabled", "Enable/disable", id="taskflow.toggle"),
     Binding("enter", "trigger", "Run", id="taskflow.trigger", priority=False),
     Binding("l", "logs", "Logs", id="taskflow.logs"),
     Binding("slash", "filter", "Filter", id="taskflow.filter", key_display="/"),
@@ -63,6 +65,7 @@ LOG_BINDINGS: list[Binding] = [
 BREAKER_BINDINGS: list[Binding] = [
     Binding("t", "trip_breaker", "Trip", id="taskflow.breaker.trip"),
     Binding("o", "reset_breaker", "Reset", id="taskflow.breaker.reset"),
+    Binding("slash", "filter", "Filter", id="taskflow.filter", key_display="/"),
     Binding("escape", "back", "Back", id="taskflow.back", show=False),
 ]
 
@@ -75,7 +78,23 @@ HISTORY_BINDINGS: list[Binding] = [
 
 AUDIT_BINDINGS: list[Binding] = [
     Binding("ctrl+r", "refresh_audit", "Refresh", id="taskflow.audit.refresh"),
+    Binding("slash", "filter", "Filter", id="taskflow.filter", key_display="/"),
     Binding("escape", "back", "Back", id="taskflow.back", show=False),
+]
+
+HOSTS_BINDINGS: list[Binding] = [
+    Binding("enter", "open_host", "Drive host", id="taskflow.hosts.open"),
+    Binding("slash", "filter", "Filter", id="taskflow.filter", key_display="/"),
+    Binding("escape", "back", "Back", id="taskflow.back", show=False),
+]
+
+#: The trees' and tables' own movement keys (not remappable), listed in help.
+MOVEMENT_KEYS: list[tuple[str, str]] = [
+    ("↑/↓, k/j", "Move the cursor"),
+    ("←/h, →", "Collapse (or go to the parent) / expand"),
+    ("pgup/pgdn", "Page up / down"),
+    ("home/end", "First / last row"),
+    ("shift+↑/↓", "Previous / next sibling"),
 ]
 
 ALL_BINDING_GROUPS: dict[str, list[Binding]] = {
@@ -85,6 +104,7 @@ ALL_BINDING_GROUPS: dict[str, list[Binding]] = {
     "History": HISTORY_BINDINGS,
     "Breakers": BREAKER_BINDINGS,
     "Audit": AUDIT_BINDINGS,
+    "Hosts": HOSTS_BINDINGS,
 }
 
 

@@ -32,6 +32,13 @@ class FrameDue(Message, bubble=False):
         return isinstance(message, FrameDue)
 
 
+class FleetChanged(Message, bubble=False):
+    """The Hosts view's figures changed (a host answered, went away or came back)."""
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, FleetChanged)
+
+
 class ClockTick(Message, bubble=False):
     """A second passed (only with a live clock): durations and countdowns move on."""
 

@@ -13,8 +13,9 @@ from taskflow.client.aio import AsyncClient, ConnectionState
 from taskflow.model import BreakerState, TaskSpec
 from taskflow.protocol import Request, TaskInfo
 from taskflow.tui.clock import Clock
+from taskflow.tui.fleet import FleetWatch
 from taskflow.tui.glyphs import Palette
-from taskflow.tui.state import WorldState
+from taskflow.tui.state import Changes, WorldState
 
 R = TypeVar("R")
 
@@ -36,6 +37,15 @@ class Session(Protocol):
     socket_path: str | None
     live_clock: bool
     confirm_run: bool
+    target: str  # the host whose daemon this is ("local" unless hosts.toml names others)
+    target_label: str | None  # the host the header names (None: no fleet, the local daemon)
+    fleet_watch: FleetWatch | None  # the Hosts view's figures, once it was opened
+
+    def watch_fleet(self) -> None:
+        """Start watching every host of hosts.toml (the Hosts view calls it)."""
+
+    def switch_host(self, name: str) -> None:
+        """Drive host ``name``'s daemon from now on (the dashboard re-reads everything)."""
 
     async def request(self, request: Request[R]) -> R | None:
         """Send ``request``; on failure show the daemon's reason and return ``None``."""
@@ -45,6 +55,9 @@ class Session(Protocol):
 
     async def load_run_tree(self, run_id: str) -> None:
         """Fetch a run tree with its attempts into the world."""
+
+    def missed_changes(self, mode: str) -> Changes:
+        """What changed in the world while view ``mode`` was not shown (and forget it)."""
 
     async def load_audit(self) -> None:
         """Re-read the audit log into the world."""

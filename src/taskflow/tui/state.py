@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import msgspec
 
-from taskflow.model import Attempt, AuditEntry, BreakerState, Role, Run, RunState, RunTree, TaskSpec
+from taskflow.model import ACTIVE_STATES, Attempt, AuditEntry, BreakerState, Role, Run, RunState, RunTree, TaskSpec
 from taskflow.protocol import (
     AttemptChanged,
     BreakerChanged,
@@ -61,6 +61,16 @@ class Changes:
             or self.status or self.resync or self.reload_tasks
         )
 
+    def merge(self, other: Changes) -> None:
+        """Add what ``other`` touched (what a view not shown missed, batch after batch)."""
+        self.tasks |= other.tasks
+        self.removed_tasks |= other.removed_tasks
+        self.runs |= other.runs
+        self.breakers |= other.breakers
+        self.status = self.status or other.status
+        self.resync = self.resync or other.resync
+        self.reload_tasks = self.reload_tasks or other.reload_tasks
+
 
 class WorldState:
     """The daemon's state as this client last saw it, indexed for incremental updates."""
@@ -75,6 +85,7 @@ class WorldState:
         self.partial_trees: set[str] = set()  # root ids whose children a full read cut short
         self.settled_trees: set[str] = set()  # run ids read whole after everything in them ended
         self.attempts: dict[str, list[Attempt]] = {}
+        self.active_runs: dict[str, dict[str, RunState]] = {}  # task -> its unfinished runs' states
         self.breakers: dict[str, BreakerState] = {}
         self.audit: list[AuditEntry] = []
         self.specs: dict[str, TaskSpec] = {}
@@ -104,6 +115,7 @@ class WorldState:
         self.partial_trees.clear()
         self.settled_trees.clear()
         self.attempts.clear()
+        self.active_runs.clear()
         for tree in snapshot.runs:
             self.add_tree(tree)
         if snapshot.complete_from is not None:
@@ -132,6 +144,10 @@ class WorldState:
         """Store a run; return whether it is new."""
         old = self.runs.get(run.id)
         self.runs[run.id] = run
+        if run.state in ACTIVE_STATES:
+            self.active_runs.setdefault(run.task, {})[run.id] = run.state
+        elif run.id in self.active_runs.get(run.task, {}):
+            del self.active_runs[run.task][run.id]
         if run.parent_id is not None:
             if old is None:
                 self.children.setdefault(run.parent_id, []).append(run.id)
@@ -141,6 +157,14 @@ class WorldState:
                     counts[old.state] -= 1
                 counts[run.state] = counts.get(run.state, 0) + 1
         return old is None
+
+    def live_state(self, task: str) -> RunState | None:
+        """What a task is doing now: running if any of its runs runs, else the state of an
+        unfinished run (queued, retrying...), else None (nothing in flight)."""
+        states = self.active_runs.get(task)
+        if not states:
+            return None
+        return RunState.RUNNING if RunState.RUNNING in states.values() else min(states.values(), key=lambda s: s.value)
 
     def child_counts(self, run_id: str) -> dict[RunState, int]:
         """A run's children by state (what a collapsed group shows), zeros left out; nothing

@@ -19,8 +19,8 @@ _taskflow() {
         cur="${COMP_WORDS[COMP_CWORD]}"; prev="${COMP_WORDS[COMP_CWORD-1]}"
         words=("${COMP_WORDS[@]}"); cword=$COMP_CWORD
     }
-    local commands="tui demo status health ls run exec runs show logs wait cancel rerun enable disable breakers events validate audit reload completion service web"
-    local global="--socket --json --help --version"
+    local commands="tui demo status health ls run exec runs show logs wait cancel rerun enable disable breakers events validate audit reload completion service web hosts bridge"
+    local global="--socket --host --json --help --version"
     local _taskflow_socket="" command="" i
     for ((i = 1; i < cword; i++)); do
         case "${words[i]}" in

@@ -272,9 +272,21 @@ class ServiceBoard:
         self._changes.clear()
         return changes
 
-    def states(self) -> list[BreakerState]:
-        """Every configured or used service's breaker, sorted by service (closed if untouched)."""
-        return [self.breaker(name).to_state() for name in sorted(set(self._specs) | set(self._breakers))]
+    def states(self, now: float | None = None) -> list[BreakerState]:
+        """Every configured or used service's breaker, sorted by service (closed if untouched).
+        With ``now``, an open breaker whose cooldown has passed is shown (and noted, for
+        ``take_changes``) as the ``half_open`` it now is."""
+        out = []
+        for name in sorted(set(self._specs) | set(self._breakers)):
+            breaker = self.breaker(name)
+            if now is not None and breaker.refresh(now):
+                self._changes[name] = breaker.to_state()
+            out.append(breaker.to_state())
+        return out
+
+    def knows(self, service: str) -> bool:
+        """True when ``service`` is configured or has a breaker (used, or restored)."""
+        return service in self._specs or service in self._breakers
 
     def state(self, service: str) -> BreakerState:
         """One service's breaker."""

@@ -20,6 +20,7 @@ _ERROR_CONDITIONS = {
     "resources": ErrorType.RESOURCES,
     "spawn": ErrorType.SPAWN,
     "exception": ErrorType.EXCEPTION,
+    "lost": ErrorType.LOST,
 }
 
 

@@ -117,6 +117,8 @@ class Scheduler:
         self._trees: dict[str, list[str]] = {}
         self._lanes: dict[tuple[str | None, str | None], list[tuple[int, int, str]]] = {}
         self._retries: list[tuple[float, int, str]] = []
+        # Trees whose start is delayed (``run --at``): pending roots by their ``not_before``.
+        self._delayed: list[tuple[float, int, str]] = []
         self._denied: set[str] = set()  # services whose gate said no, until next_change
         self._queued_of: dict[str, set[str]] = {}
         self._blocked_of: dict[str, set[str]] = {}
@@ -125,6 +127,8 @@ class Scheduler:
         self._pool_running: dict[str, int] = {}
         self._counts: dict[RunState, int] = dict.fromkeys(RunState, 0)
         self._out: list[Transition] = []
+        self._pauses = Pauses()
+        self._held: set[str] = set()  # queued runs of paused tasks, kept out of their lanes
         self._work: deque[tuple[bool, _Node]] = deque()  # (is_evaluation, node)
         self._now = 0.0
 
@@ -159,6 +163,11 @@ class Scheduler:
         while retries and not self._retry_valid(retries[0]):
             heapq.heappop(retries)
         wake = retries[0][0] if retries else None
+        delayed = self._delayed
+        while delayed and not self._delay_valid(delayed[0]):
+            heapq.heappop(delayed)
+        if delayed and (wake is None or delayed[0][0] < wake):
+            wake = delayed[0][0]
         if self._gate is not None:
             for service in self._denied:
                 change = self._gate.next_change(service, now)
@@ -166,7 +175,30 @@ class Scheduler:
                     wake = change
         return wake
 
+    @property
+    def pauses(self) -> Pauses:
+        """What is paused now (``set_pauses`` changes it)."""
+        return self._pauses
+
+    def pool_paused(self, pool: str) -> bool:
+        """True when nothing of ``pool`` may start: paused by an operator, or a limit of 0."""
+        return pool in self._pauses.pools or self.pools.get(pool) == 0
+
     # -- events ----------------------------------------------------------------------------
+
+    def set_pauses(self, pauses: Pauses) -> None:
+        """Hold queued work: of every run (``all``), of pools, of tasks (a task and its
+        subtree). Running leaves go on; held runs stay ``queued`` and keep their place in
+        line, and start once their pause is lifted (the next ``take``)."""
+        self._pauses = pauses
+        for run_id in sorted(self._held):
+            node = self._nodes.get(run_id)
+            if node is None or node.run.state not in _WAITING:
+                self._held.discard(run_id)
+            elif not pauses.holds_task(node.run.task):
+                self._held.discard(run_id)
+                heapq.heappush(self._lanes.setdefault((node.run.pool, node.run.service), []),
+                               (node.run.priority, node.run.seq, node.run.id))
 
     def add(self, runs: Sequence[SchedRun], now: float) -> list[Transition]:
         """Take in a run tree (new, or restored after a restart in any states; running leaves
@@ -195,6 +227,12 @@ class Scheduler:
                 if node.open_children == 0:
                     self._finish_group(node)
             elif (
+                node.parent is None and run.state == RunState.PENDING
+                and run.not_before is not None and run.not_before > now
+            ):
+                # Delayed start: the root waits, pending, until its time (``take`` releases it).
+                heapq.heappush(self._delayed, (run.not_before, run.seq, run.id))
+            elif (
                 run.state == RunState.PENDING and node.waiting_on == 0
                 and (node.parent is None or node.parent.active)
             ):
@@ -206,11 +244,12 @@ class Scheduler:
         this caused (retrying → queued, queued ↔ blocked, on_open failures, groups running)."""
         self._now = now
         started: list[SchedRun] = []
+        self._wake_delayed(now)
         self._wake_retries(now)
         self._recheck_denied(now)
         admitted: set[str] = set()
         gate = self._gate
-        while self._running < self.max_workers:
+        while self._running < self.max_workers and not self._pauses.all:
             heap = self._best_lane()
             if heap is None:
                 break
@@ -313,6 +352,7 @@ class Scheduler:
         """Drop a tree from memory (normally once it is done); frees any slots it held."""
         for run_id in self._trees.pop(root_id, []):
             node = self._nodes.pop(run_id, None)
+            self._held.discard(run_id)
             if node is not None:
                 self._counts[node.run.state] -= 1
                 self._leave(node, node.run.state)
@@ -475,6 +515,21 @@ class Scheduler:
                 self._make_ready(node)
         self._cascade()
 
+    def _wake_delayed(self, now: float) -> None:
+        """Delayed roots whose time has come are evaluated (run, or skipped, as any root)."""
+        delayed = self._delayed
+        while delayed and delayed[0][0] <= now:
+            entry = heapq.heappop(delayed)
+            if self._delay_valid(entry):
+                node = self._nodes[entry[2]]
+                node.run.not_before = None
+                self._work.append((True, node))
+        self._cascade()
+
+    def _delay_valid(self, entry: tuple[float, int, str]) -> bool:
+        node = self._nodes.get(entry[2])
+        return node is not None and node.run.state == RunState.PENDING and node.run.not_before == entry[0]
+
     def _retry_valid(self, entry: tuple[float, int, str]) -> bool:
         node = self._nodes.get(entry[2])
         return node is not None and node.run.state == RunState.RETRYING and node.run.not_before == entry[0]
@@ -490,9 +545,9 @@ class Scheduler:
                 continue
             if pool is not None:
                 limit = self.pools.get(pool)
-                if limit is not None and self._pool_running.get(pool, 0) >= limit:
+                if pool in self._pauses.pools or (limit is not None and self._pool_running.get(pool, 0) >= limit):
                     continue
-            while heap and not self._is_waiting(heap[0][2]):
+            while heap and (not self._is_waiting(heap[0][2]) or self._hold(heap[0][2])):
                 heapq.heappop(heap)
             if not heap:
                 empty.append(key)
@@ -501,6 +556,13 @@ class Scheduler:
         for key in empty:
             del self._lanes[key]
         return best
+
+    def _hold(self, run_id: str) -> bool:
+        """Move a waiting run of a paused task out of its lane; True when it did."""
+        if not self._pauses.tasks or not self._pauses.holds_task(self._nodes[run_id].run.task):
+            return False
+        self._held.add(run_id)
+        return True
 
     def _is_waiting(self, run_id: str) -> bool:
         node = self._nodes.get(run_id)
@@ -628,6 +690,26 @@ class Scheduler:
             stuck = sorted(new[i].run.task for i, n in indegree.items() if n > 0)[:5]
             raise ValueError(f"dependency cycle among {', '.join(stuck)}")
         return new
+
+
+@dataclass(frozen=True, slots=True)
+class Pauses:
+    """What operators paused: everything, pools, tasks (each with its subtree)."""
+
+    all: bool = False
+    pools: frozenset[str] = frozenset()
+    tasks: frozenset[str] = frozenset()
+
+    def holds_task(self, task: str) -> bool:
+        """True when ``task`` or a group above it is paused."""
+        return any(task == t or task.startswith(t + "/") for t in self.tasks)
+
+    def holds(self, task: str, pool: str | None) -> bool:
+        """True when a queued run of ``task`` in ``pool`` waits because of a pause."""
+        return self.all or (pool is not None and pool in self.pools) or self.holds_task(task)
+
+    def __bool__(self) -> bool:
+        return self.all or bool(self.pools) or bool(self.tasks)
 
 
 def _walk(node: _Node) -> Iterator[_Node]:

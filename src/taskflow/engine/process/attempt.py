@@ -20,8 +20,15 @@ from typing import Protocol
 
 from taskflow.engine.executor import AttemptOutcome, ProgressCallback, ResourceUsage
 from taskflow.engine.process.cgroups import cpu_seconds, members, populated, signal_members
-from taskflow.engine.process.outcome import Ending, classify, read_python_result
-from taskflow.engine.process.output import CONTROL_FILE, RESULT_FILE, STATUS_FILE, STREAMS, StreamCap
+from taskflow.engine.process.outcome import Ending, classify, read_python_result, read_shell_result
+from taskflow.engine.process.output import (
+    CONTROL_FILE,
+    RESULT_FILE,
+    STATUS_FILE,
+    STREAMS,
+    TASK_RESULT_FILE,
+    StreamCap,
+)
 from taskflow.engine.process.proctree import group_alive, sample_pids, sample_tree
 from taskflow.engine.process.sampling import next_interval
 from taskflow.engine.process.wrapper import read_status
@@ -331,6 +338,8 @@ class RunningAttempt:
         if self._python and self._ending.spawn_error is None:
             self._read_progress()
             self._ending.python_result = read_python_result(os.path.join(self.output_dir, RESULT_FILE))
+        elif self._ending.spawn_error is None:
+            self._ending.shell_result = read_shell_result(os.path.join(self.output_dir, TASK_RESULT_FILE))
         e = self._ending
         if e.memory_limit is not None and e.peak_rss is not None and e.peak_rss > e.memory_limit:
             e.maxrss_exceeded = True

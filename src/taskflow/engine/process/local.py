@@ -29,13 +29,14 @@ import psutil
 from taskflow.engine.executor import Found, OutputChunk, ProgressCallback
 from taskflow.engine.process.attempt import RunningAttempt
 from taskflow.engine.process.cgroups import AttemptCgroups
-from taskflow.engine.process.outcome import Ending, classify, read_python_result, utcnow
+from taskflow.engine.process.outcome import Ending, classify, read_python_result, read_shell_result, utcnow
 from taskflow.engine.process.output import (
     CALL_FILE,
     CONTROL_FILE,
     RESULT_FILE,
     STATUS_FILE,
     STREAMS,
+    TASK_RESULT_FILE,
     attempt_dir,
     make_attempt_dir,
     read_output,
@@ -128,6 +129,7 @@ class ProcessExecutor:
         env["TASKFLOW_ATTEMPT"] = str(attempt)
         env["TASKFLOW_TASK"] = spec.name
         env["TASKFLOW_OUTPUT_DIR"] = out_s
+        env["TASKFLOW_RESULT"] = out_s + "/" + TASK_RESULT_FILE
         python = spec.kind == "python"
         if not python and params:
             env.update(param_env(params))
@@ -330,6 +332,8 @@ class ProcessExecutor:
         ending = Ending(recorded_status=status)
         if python:
             ending.python_result = read_python_result(os.path.join(out, RESULT_FILE))
+        else:
+            ending.shell_result = read_shell_result(os.path.join(out, TASK_RESULT_FILE))
         size = cut = 0
         for stream in STREAMS:
             stream_size, stream_cut = stream_extent(os.path.join(out, stream))

@@ -45,6 +45,7 @@ class Ending:
     cpu_seconds: float | None = None
     maxrss_exceeded: bool = False
     python_result: dict[str, Any] | None = None  # the runner's result file
+    shell_result: Any = None  # what a command task wrote to $TASKFLOW_RESULT
 
 
 def _status(ending: Ending) -> tuple[int | None, int | None]:
@@ -102,6 +103,8 @@ def classify(ending: Ending, output_bytes: int, output_cut: int) -> AttemptOutco
         error, message = None, "exited with status 0"
         if ending.python_result is not None:
             result = ending.python_result.get("result")
+        elif ending.shell_result is not None:
+            result = ending.shell_result
     return AttemptOutcome(
         exit_code=exit_code,
         signal=sig,
@@ -129,6 +132,27 @@ def _exit_hint(code: int) -> str:
     if code == 126:
         return " (not executable, or cwd/limits could not be applied)"
     return ""
+
+
+#: The most of a command task's $TASKFLOW_RESULT file kept as its run's ``result`` (the
+#: file itself stays whole for the tasks downstream).
+SHELL_RESULT_LIMIT = 64 * 1024
+
+
+def read_shell_result(path: str) -> Any:
+    """What a command task left in ``$TASKFLOW_RESULT``: its JSON value, else its text
+    (trailing newline dropped); None when there is no file or it is over the limit."""
+    try:
+        with open(path, "rb") as f:
+            data = f.read(SHELL_RESULT_LIMIT + 1)
+    except OSError:
+        return None
+    if len(data) > SHELL_RESULT_LIMIT:
+        return None
+    try:
+        return json.loads(data)
+    except ValueError:
+        return data.decode(errors="replace").removesuffix("\n")
 
 
 def read_python_result(path: str) -> dict[str, Any] | None:

@@ -20,11 +20,18 @@ import errno
 import os
 from pathlib import Path
 
+from taskflow.engine.executor import TASK_RESULT_NAME
+from taskflow.engine.process.wrapper import PID_FILE
+
 STREAMS = ("stdout", "stderr")
 STATUS_FILE = "status"
 CALL_FILE = "call.json"
-RESULT_FILE = "result.json"
+RESULT_FILE = "result.json"  # the Python runner's record: {"ok": ..., "result" | "exception"}
+TASK_RESULT_FILE = TASK_RESULT_NAME  # $TASKFLOW_RESULT: the task's result as its downstream reads it
 CONTROL_FILE = "control.jsonl"
+#: The attempt folder's own files; anything else in it the task left there (its artifacts).
+OWN_FILES = frozenset({*STREAMS, *(f"{s}.cut" for s in STREAMS), STATUS_FILE, CALL_FILE, RESULT_FILE,
+                       TASK_RESULT_FILE, CONTROL_FILE, PID_FILE})
 
 _FALLOC_FL_KEEP_SIZE = 0x01
 _FALLOC_FL_PUNCH_HOLE = 0x02

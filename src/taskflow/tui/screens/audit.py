@@ -47,7 +47,7 @@ class AuditScreen(TableViewScreen):
             return
         entries = sorted(self.session.world.audit, key=lambda e: (e.at, e.id or 0), reverse=True)
         rows = [(str(e.id) if e.id is not None else f"{e.at.isoformat()}-{i}", audit_cells(e)) for i, e in enumerate(entries)]
-        table.sync(rows)
+        table.sync(self.keep(rows))
 
     def action_refresh_audit(self) -> None:
         async def refresh() -> None:

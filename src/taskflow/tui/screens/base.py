@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from typing import cast
 
+from rich.text import Text
+from textual import on
 from textual.app import ComposeResult
 from textual.screen import Screen
+from textual.widgets import Input
 
 from taskflow.client.aio import ConnectionState
 from taskflow.tui.messages import ClockTick, ConnectionChanged, ThemeChanged, WorldChanged
@@ -13,6 +16,7 @@ from taskflow.tui.screens.daemon_actions import DaemonActions
 from taskflow.tui.session import Session
 from taskflow.tui.widgets import ConnectionBanner, StatusBar
 from taskflow.tui.widgets.diff_table import DiffTable
+from taskflow.tui.widgets.filter_input import FilterInput
 from taskflow.tui.widgets.key_footer import KeyFooter
 
 
@@ -43,13 +47,28 @@ class ViewScreen(Screen[None]):
     def compose_chrome_bottom(self) -> ComposeResult:
         yield KeyFooter()
 
+    _shown_before = False
+    _palette_seen: object = None
+
     def on_mount(self) -> None:
         session = self.session
         self._show_connection(session.connection, session.connection_reason)
 
     def on_screen_resume(self) -> None:
+        """Shown again: apply what changed meanwhile rather than rebuilding the view (a
+        rebuild of a few thousand rows is what made switching views slow)."""
         self.refresh_status()
-        self.reload()
+        missed = self.session.missed_changes(self.VIEW_NAME)
+        palette = self.session.palette
+        if not self._shown_before:  # composed just now from the current world
+            self._shown_before = True
+            self._palette_seen = palette
+            self.reload()
+        elif palette is not self._palette_seen:
+            self._palette_seen = palette
+            self.post_message(ThemeChanged(palette))
+        elif missed:
+            self.post_message(WorldChanged(missed))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # A viewer's mutating keys still reach their actions, which refuse with one sentence
@@ -73,6 +92,7 @@ class ViewScreen(Screen[None]):
             self.refresh_bindings()
 
     def on_theme_changed(self, message: ThemeChanged) -> None:
+        self._palette_seen = message.palette
         self.refresh_status()
         self.reload()
 
@@ -89,6 +109,7 @@ class ViewScreen(Screen[None]):
             connection=session.connection,
             view=self.VIEW_NAME,
             read_only=session.world.read_only,
+            target=session.target_label,
         )
 
     def reload(self) -> None:
@@ -101,13 +122,20 @@ class ViewScreen(Screen[None]):
 
 class TableViewScreen(ViewScreen):
     """A view whose body is one keyed ``DiffTable``: history, breakers, audit. By default the
-    table has the view's name as id, ``COLUMNS`` and ``TABLE_TITLE`` as its border title."""
+    table has the view's name as id, ``COLUMNS`` and ``TABLE_TITLE`` as its border title, and
+    ``/`` filters its rows by their text (``keep``)."""
 
     COLUMNS: list[str] = []
     TABLE_TITLE = ""
+    DEFAULT_CSS = """
+    TableViewScreen #table-filter { display: none; height: 3; }
+    TableViewScreen.-filtering #table-filter { display: block; }
+    """
+    filter_text = ""
 
     def compose(self) -> ComposeResult:
         yield from self.compose_chrome_top()
+        yield FilterInput(placeholder="filter rows by any column (esc clears)", id="table-filter")
         table = DiffTable(self.COLUMNS, id=self.VIEW_NAME)
         table.border_title = self.TABLE_TITLE
         yield table
@@ -120,3 +148,32 @@ class TableViewScreen(ViewScreen):
     def on_mount(self) -> None:
         self.call_after_refresh(self.reload)
         self.table.focus()
+
+    def keep(self, rows: list[tuple[str, tuple[Text, ...]]]) -> list[tuple[str, tuple[Text, ...]]]:
+        """The rows whose text contains the filter (all of them without one)."""
+        needle = self.filter_text.lower()
+        if not needle:
+            return rows
+        return [row for row in rows if any(needle in cell.plain.lower() for cell in row[1])]
+
+    def action_filter(self) -> None:
+        self.add_class("-filtering")
+        self.query_one("#table-filter", Input).focus()
+
+    @on(Input.Changed, "#table-filter")
+    def _table_filter_changed(self, event: Input.Changed) -> None:
+        self.filter_text = event.value.strip()
+        self.table.rebuild([])  # a filter changes which rows and in what order: refill
+        self.reload()
+
+    @on(Input.Submitted, "#table-filter")
+    def _table_filter_done(self) -> None:
+        self.table.focus()
+
+    def action_back(self) -> None:
+        if self.has_class("-filtering"):
+            self.remove_class("-filtering")
+            self.query_one("#table-filter", Input).value = ""
+            self.table.focus()
+            return
+        super().action_back()

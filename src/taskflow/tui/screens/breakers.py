@@ -44,7 +44,7 @@ class BreakersScreen(TableViewScreen):
 
     def reload(self) -> None:
         if self.is_mounted and self.table.columns:
-            self.table.sync(self._rows())
+            self.table.sync(self.keep(self._rows()))
 
     def on_world_changed(self, message: WorldChanged) -> None:
         if message.changes.breakers or message.changes.resync:
@@ -56,7 +56,7 @@ class BreakersScreen(TableViewScreen):
     def on_theme_changed(self, message: ThemeChanged) -> None:
         # Every cell is coloured: redraw them all (``ViewScreen``'s handler then reloads).
         if self.is_mounted and self.table.columns:
-            self.table.rebuild(self._rows())
+            self.table.rebuild(self.keep(self._rows()))
 
     def action_trip_breaker(self) -> None:
         service = self.table.selected_key

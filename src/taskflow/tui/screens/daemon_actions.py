@@ -36,6 +36,12 @@ def _names(names: list[str]) -> str:
     return ", ".join(names[:3]) + (" …" if len(names) > 3 else "")
 
 
+def _run_ids(run_ids: list[str], limit: int = 12) -> str:
+    """The runs a bulk action will touch, as the run tree shows them (last six characters)."""
+    shown = ", ".join(i[-6:].lower() for i in run_ids[:limit])
+    return shown + (f" and {len(run_ids) - limit} more" if len(run_ids) > limit else "")
+
+
 class DaemonActions:
     """Mutations issued from any screen, sharing confirmation and error reporting.
 
@@ -77,7 +83,7 @@ class DaemonActions:
                 self.ui.notify(f"Rerunning {what}{_plural(len(started), 'run')}: {', '.join(i[-6:].lower() for i in started)}.")
 
         if len(run_ids) > 1:
-            self._confirm_then(f"Rerun {_plural(len(run_ids), 'run')}?", "", work)
+            self._confirm_then(f"Rerun {_plural(len(run_ids), 'run')}?", f"Runs {_run_ids(run_ids)}.", work)
         else:
             self.ui.run_worker(work(), group="daemon-actions")
 
@@ -99,7 +105,10 @@ class DaemonActions:
             if done:
                 self.ui.notify(f"Cancelled {_plural(done, 'run')}.")
 
-        self._confirm_then(f"Cancel {_plural(len(active), 'run')}?", f"{names} — the whole tree stops.", work)
+        detail = f"{names} — the whole tree stops."
+        if len(active) > 1:
+            detail = f"Runs {_run_ids(active)} ({names}) — each whole tree stops."
+        self._confirm_then(f"Cancel {_plural(len(active), 'run')}?", detail, work)
 
     # -- tasks ----------------------------------------------------------------------------
 

@@ -23,6 +23,7 @@ from taskflow.tui.screens.base import ViewScreen
 from taskflow.tui.state import Changes
 from taskflow.tui.widgets import DetailPane, LogPane, RunTreeView, TaskTree
 from taskflow.tui.widgets.detail import describe_run, describe_task
+from taskflow.tui.widgets.filter_input import FilterInput
 
 DEBOUNCE_SECONDS = 0.15
 
@@ -52,7 +53,7 @@ class DashboardScreen(ViewScreen):
 
     def compose(self) -> ComposeResult:
         yield from self.compose_chrome_top()
-        yield Input(placeholder="filter tasks and runs by name (esc clears)", id="filter")
+        yield FilterInput(placeholder="filter tasks and runs by name (esc clears)", id="filter")
         with Horizontal(id="panes"):
             with Vertical(id="left"):
                 yield TaskTree(id="tasks")
@@ -76,6 +77,7 @@ class DashboardScreen(ViewScreen):
 
     def on_mount(self) -> None:
         self.runs.now = self.session.clock
+        self.tasks.live_state = self.session.world.live_state
         self.query_one(DetailPane).now = self.session.clock
         self._apply_palette(self.session.palette)
         self.reload()
@@ -94,6 +96,20 @@ class DashboardScreen(ViewScreen):
         if self.selection is None and self.tasks.selected_task is not None:
             self.selection = ("task", self.tasks.selected_task)
         self.show_detail()
+        newest = self._newest_leaf_run()
+        if self.logs.run_id is None and newest is not None:
+            # Opened on a busy daemon, the log pane shows the newest output at once (from its
+            # first line), as a k9s user expects of a logs view, until a run is selected.
+            self.run_worker(self._follow_logs(newest), group="logs")
+
+    def _newest_leaf_run(self) -> str | None:
+        """The newest run that has output of its own (not a group)."""
+        world = self.session.world
+        for run_id in sorted(world.runs, reverse=True):
+            task = world.tasks.get(world.runs[run_id].task)
+            if not world.children.get(run_id) and (task is None or task.kind != "group"):
+                return run_id
+        return None
 
     def on_world_changed(self, message: WorldChanged) -> None:
         with self.app.batch_update():
@@ -113,6 +129,7 @@ class DashboardScreen(ViewScreen):
                 break
         if changes.runs:
             self.runs.update_runs(changes.runs)
+            self.tasks.refresh_live({world.runs[i].task for i in changes.runs if i in world.runs})
         if self.selection is not None and (
             (self.selection[0] == "run" and self.selection[1] in changes.runs)
             or (self.selection[0] == "task" and self.selection[1] in changes.tasks)
@@ -123,7 +140,7 @@ class DashboardScreen(ViewScreen):
         # The app's frame timer also fires while this screen is composing or being torn down.
         with self.app.batch_update():
             for pane in self.query(LogPane):
-                pane.flush()
+                pane.flush_due()
 
     def on_clock_tick(self, message: ClockTick) -> None:
         self.runs.tick()
@@ -297,8 +314,7 @@ class DashboardScreen(ViewScreen):
         node = tree.cursor_node
         if node is None or node.data is None:
             return
-        tree.toggle_mark(node.data)
-        tree.action_cursor_down()
+        tree.toggle_mark(node.data)  # the cursor stays: marking is not moving
 
     def action_logs(self) -> None:
         if self.maximized is self.logs:

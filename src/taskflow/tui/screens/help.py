@@ -10,7 +10,7 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Static
 
-from taskflow.tui.bindings import MUTATING_ACTIONS
+from taskflow.tui.bindings import MOVEMENT_KEYS, MUTATING_ACTIONS
 from taskflow.tui.screens.modal import OwnKeysModal
 
 
@@ -34,6 +34,8 @@ def bindings_table(screen: Screen, can_mutate: bool) -> Table:
             keys.append(display)
     for (binding_id, description), keys in rows.items():
         table.add_row(Text(", ".join(keys), style="bold"), Text(description), Text(binding_id))
+    for keys_text, description in MOVEMENT_KEYS:
+        table.add_row(Text(keys_text, style="bold"), Text(description), Text("movement"))
     return table
 
 

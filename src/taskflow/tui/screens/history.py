@@ -19,6 +19,7 @@ from taskflow.tui.glyphs import Palette, since, state_text, table_time
 from taskflow.tui.messages import ThemeChanged, WorldChanged
 from taskflow.tui.screens.base import TableViewScreen
 from taskflow.tui.widgets.diff_table import DiffTable
+from taskflow.tui.widgets.filter_input import FilterInput
 
 COLUMNS = ["", "state", "task", "run", "trigger", "created", "duration", "tries", "by"]
 #: Below this terminal width the trigger column goes and run ids shorten to the run tree's
@@ -59,7 +60,7 @@ class HistoryScreen(TableViewScreen):
 
     def compose(self) -> ComposeResult:
         yield from self.compose_chrome_top()
-        yield Input(placeholder="filter by task or run id; task:NAME for one task", id="history-filter")
+        yield FilterInput(placeholder="filter by task or run id; task:NAME for one task", id="history-filter")
         yield DiffTable(self._columns(), id="history")
         yield from self.compose_chrome_bottom()
 
@@ -143,8 +144,7 @@ class HistoryScreen(TableViewScreen):
         if key is None:
             return
         self.marked.symmetric_difference_update({key})
-        self.reload()
-        self.table.action_cursor_down()
+        self.reload()  # the cursor stays: marking is not moving
 
     def action_cycle_state(self) -> None:
         index = STATE_CYCLE.index(self.state_filter)

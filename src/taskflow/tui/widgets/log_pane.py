@@ -1,9 +1,13 @@
 """The log pane: a run's stdout and stderr, buffered and flushed in batches.
 
 Lines arrive in bursts (10,000 a second from a chatty task). They go into a buffer, and on
-each of the app's frames (``FrameDue``, ~12 Hz) the screen writes them with one
-``Log.write_lines`` call — about 50× cheaper than a write per line — right after the frame's
-run events, so one frame is painted per tick, not one per source. The pane keeps its own
+the app's frames (``FrameDue``, ~12 Hz) the screen writes them with one ``Log.write_lines``
+call — about 50× cheaper than a write per line — right after the frame's run events, so one
+frame is painted per tick, not one per source. A streaming log is written at most
+``WRITES_PER_SECOND`` times a second (the first lines after a quiet spell at once): every
+write repaints the whole pane, and over SSH each repaint is a screenful of bytes. The pane
+has no scrollbars for the same reason: a thumb that moves with every write repaints its
+column and row cell by cell (the title says follow or paused instead). The pane keeps its own
 copy of every line (stream + text) so stream filtering, wrapping and search re-render from
 data instead of scraping the widget.
 Lines are plain text: ``Log`` never parses markup, so a task printing ``[bold]`` shows it.
@@ -12,6 +16,7 @@ Lines are plain text: ``Log`` never parses markup, so a task printing ``[bold]``
 from __future__ import annotations
 
 import re
+import time
 from collections import deque
 from typing import Literal
 
@@ -24,10 +29,12 @@ from textual.containers import Vertical
 from textual.widgets import Input, Log
 
 from taskflow.tui.bindings import LOG_BINDINGS
+from taskflow.tui.widgets.filter_input import FilterInput
 
 StreamFilter = Literal["both", "stdout", "stderr"]
 STDERR_MARK = "▌"  # gutter on stderr lines: visible without colour too
 MAX_LINES = 200_000
+WRITES_PER_SECOND = 4  # a streaming log repaints at most this often
 
 
 class OutputHighlighter(Highlighter):
@@ -49,7 +56,7 @@ class OutputHighlighter(Highlighter):
 class OutputLog(Log):
     """``Log`` with our highlighter; it renders only the visible lines."""
 
-    DEFAULT_CSS = "OutputLog { border: none; background: $surface; }"
+    DEFAULT_CSS = "OutputLog { border: none; background: $surface; scrollbar-size: 0 0; }"
 
 
 class LogPane(Vertical, can_focus=False):
@@ -82,9 +89,10 @@ class LogPane(Vertical, can_focus=False):
         self.output = OutputLog(highlight=True, max_lines=MAX_LINES, id="output")
         self.output.highlighter = self.highlighter
         self._match_line = -1
+        self._written_at = 0.0  # time.monotonic() of the last write
 
     def compose(self) -> ComposeResult:
-        yield Input(placeholder="search the log (enter: find, esc: close)", id="log-search")
+        yield FilterInput(placeholder="search the log (enter: find, esc: close)", id="log-search")
         yield self.output
 
     def on_mount(self) -> None:
@@ -107,10 +115,16 @@ class LogPane(Vertical, can_focus=False):
         code = "e" if stream == "stderr" else "o"
         self.pending.extend(code + line for line in lines)
 
+    def flush_due(self) -> None:
+        """Write queued lines if the last write was long enough ago (the app's frames)."""
+        if self.pending and time.monotonic() - self._written_at >= 1 / WRITES_PER_SECOND:
+            self.flush()
+
     def flush(self) -> None:
-        """Write queued lines in one batch (once per frame)."""
+        """Write queued lines in one batch now."""
         if not self.pending:
             return
+        self._written_at = time.monotonic()
         batch, self.pending = self.pending, []
         self.entries.extend(batch)
         visible = [self._format(entry) for entry in batch if self._shown(entry)]
@@ -126,11 +140,16 @@ class LogPane(Vertical, can_focus=False):
         """
         self.output.write_lines(lines, scroll_end=False)
         if self.follow:
+            # At once, so the write is painted once, at the tail; and again after the next
+            # refresh in case the pane had no size yet (it is being laid out).
+            self.output.scroll_end(animate=False, immediate=True, x_axis=False)
             self.output.call_after_refresh(self._scroll_to_tail)
 
     def _scroll_to_tail(self) -> None:
-        if self.follow:  # not if paused (search, top) between the write and this refresh
-            self.output.scroll_end(animate=False)
+        # Not if paused (search, top) between the write and this refresh, nor when already
+        # there (a scroll to where it is would still repaint).
+        if self.follow and self.output.scroll_y < self.output.max_scroll_y:
+            self.output.scroll_end(animate=False, immediate=True, x_axis=False)
 
     def _shown(self, entry: str) -> bool:
         return self.stream == "both" or self.stream[3] == entry[0]  # "stdout"[3] == "o"

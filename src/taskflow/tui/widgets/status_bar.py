@@ -42,6 +42,7 @@ class StatusBar(Static):
     """
 
     _parts: list[Part] = []
+    _shown: Text | None = None
 
     def show(
         self,
@@ -52,9 +53,11 @@ class StatusBar(Static):
         connection: ConnectionState,
         view: str,
         read_only: bool = False,
+        target: str | None = None,
     ) -> None:
         """Re-render from the current figures (cheap: one line of text). ``read_only``: the
-        client was opened read-only, so it says "read-only" whatever the role."""
+        client was opened read-only, so it says "read-only" whatever the role; ``target``: the
+        host whose daemon this is (named once hosts.toml offers more than one)."""
         variables = self.app.theme_variables
         label, colour = _CONNECTION_GLYPHS[connection]
         # Connected is the normal case: at narrow widths its glyph says it.
@@ -63,6 +66,8 @@ class StatusBar(Static):
             Part("brand", "taskflow", "taskflow", f"bold {variables.get('primary', '')}", ""),
             Part("connection", label, short_label, variables.get(colour, ""), " "),
         ]
+        if target is not None:
+            parts.append(Part("host", f"host {target}", f"@{target}", f"bold {variables.get('accent', '')}"))
         if welcome is not None:
             user = f"{welcome.user} ({welcome.role.value})"
             parts.append(Part("user", user, user))
@@ -77,7 +82,7 @@ class StatusBar(Static):
         parts.append(Part("cpu", f"host cpu {cpu:.0f}%", f"cpu {cpu:.0f}%"))
         parts.append(Part("memory", f"mem {memory:.0f}%", f"mem {memory:.0f}%", sep=" "))
         if status is not None:
-            uptime = format_duration(status.uptime)
+            uptime = uptime_text(status.uptime)
             parts.append(Part("uptime", f"up {uptime}", f"up {uptime}"))
             parts.append(Part("version", status.version, status.version))
             if status.systemd is not None:  # systemd started the daemon: say which unit
@@ -100,9 +105,29 @@ class StatusBar(Static):
             for short in (False, True):
                 text = _line(kept, short)
                 if text.cell_len <= width:
-                    self.update(text)
+                    self._show(text)
                     return
-        self.update(text)  # still too wide: cut at the right edge with an ellipsis
+        self._show(text)  # still too wide: cut at the right edge with an ellipsis
+
+    def _show(self, text: Text) -> None:
+        # Over SSH every repaint is bytes on the wire: an unchanged line is not sent again,
+        # and a changed one needs no layout pass (the bar is always one line, full width),
+        # which would otherwise repaint other widgets' scrollbar areas as well.
+        if self._shown is not None and text == self._shown:
+            return
+        self._shown = text
+        self.update(text, layout=False)
+
+
+def uptime_text(seconds: float) -> str:
+    """The daemon's uptime to the minute (``<1m``, ``51m``, ``1h06m``): the daemon reports it
+    every second, and a figure that changes each second repaints the line each second — over
+    SSH, 300 bytes a second for a number nobody reads to the second."""
+    if seconds < 60:
+        return "<1m"
+    if seconds < 3600:
+        return f"{int(seconds // 60)}m"
+    return format_duration(seconds)
 
 
 def _line(parts: list[Part], short: bool) -> Text:

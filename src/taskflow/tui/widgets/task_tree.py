@@ -6,6 +6,7 @@ populated only when first expanded, so thousands of definitions cost nothing unt
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from datetime import datetime
 
 from rich.text import Text
@@ -45,6 +46,9 @@ class TaskTree(NavigableTree[str]):
         self._index: dict[str, TaskNode] = {}
         self._populated: set[str] = set()
         self._kids: dict[str | None, list[str]] = {}
+        # What each task is doing now (a running run shows as running, not as its last state).
+        self.live_state: Callable[[str], RunState | None] = lambda _name: None
+        self._live_shown: dict[str, RunState | None] = {}
 
     # -- building -------------------------------------------------------------------------
 
@@ -113,6 +117,16 @@ class TaskTree(NavigableTree[str]):
             return False  # a new definition: its place in the tree must be computed
         return True  # inside a collapsed group: labelled when populated
 
+    def refresh_live(self, names: Iterable[str]) -> None:
+        """Relabel the tasks whose in-flight state changed (a run started or ended)."""
+        for name in names:
+            state = self.live_state(name)
+            if self._live_shown.get(name) is state:
+                continue
+            self._live_shown[name] = state
+            if name in self._index and name in self.tasks:
+                self._index[name].set_label(self._label(name))
+
     def relabel_all(self) -> None:
         for name, node in self._index.items():
             node.set_label(self._label(name))
@@ -143,7 +157,11 @@ class TaskTree(NavigableTree[str]):
         palette = self.palette
         text = Text(no_wrap=True, overflow="ellipsis")
         text.append("▌" if name in self.marked else " ", style=palette.style("marked"))
-        if task.last_state is not None:
+        live = self.live_state(name)
+        self._live_shown[name] = live
+        if live is not None:
+            text.append(STATE_GLYPHS[live] + " ", style=palette.state(live))
+        elif task.last_state is not None:
             text.append(STATE_GLYPHS[task.last_state] + " ", style=palette.state(task.last_state))
         else:
             text.append("· ", style=palette.style("muted"))

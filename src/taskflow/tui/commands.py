@@ -1,0 +1,74 @@
+"""k9s-style ``:`` commands in the command palette: ``:runs``, ``:breakers``, ``:host NAME``…
+
+``:`` opens Textual's command palette; this provider puts the k9s words beside its fuzzy
+matches, so ``runs`` (or ``:runs``) then enter shows the History view. ``:hosts`` and
+``:host NAME`` go through the app's ``show_hosts`` / ``switch_host`` hooks (the fleet's Hosts
+view plugs in there).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import partial
+from typing import Protocol, cast
+
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+
+#: word -> (view mode, what it shows)
+VIEW_WORDS: dict[str, tuple[str, str]] = {
+    "dashboard": ("dashboard", "task tree, live runs, detail and logs"),
+    "tasks": ("dashboard", "task tree, live runs, detail and logs"),
+    "runs": ("history", "run history, newest first"),
+    "history": ("history", "run history, newest first"),
+    "breakers": ("breakers", "circuit breakers"),
+    "audit": ("audit", "who did what"),
+}
+
+
+class Commander(Protocol):
+    """What the commands need from the app."""
+
+    def switch_mode(self, mode: str) -> object: ...
+
+    def show_hosts(self) -> None: ...
+
+    def switch_host(self, name: str) -> None: ...
+
+
+def parse(query: str) -> tuple[str, str]:
+    """``":host web-1"`` → ``("host", "web-1")``; the leading ``:`` is optional."""
+    word, _, argument = query.strip().removeprefix(":").strip().partition(" ")
+    return word.lower(), argument.strip()
+
+
+class ColonCommands(Provider):
+    """``:runs``, ``:breakers``, ``:audit``, ``:dashboard``, ``:hosts``, ``:host NAME``."""
+
+    @property
+    def commander(self) -> Commander:
+        return cast("Commander", self.app)
+
+    def _commands(self) -> list[tuple[str, Callable[[], object], str]]:
+        app = self.commander
+        commands: list[tuple[str, Callable[[], object], str]] = [
+            (f":{word}", partial(app.switch_mode, mode), f"Show {text}")
+            for word, (mode, text) in VIEW_WORDS.items()
+        ]
+        commands.append((":hosts", app.show_hosts, "Show every host of hosts.toml"))
+        return commands
+
+    async def discover(self) -> Hits:
+        for name, command, help_text in self._commands():
+            yield DiscoveryHit(name, command, help=help_text)
+
+    async def search(self, query: str) -> Hits:
+        word, argument = parse(query)
+        if word == "host" and argument:
+            yield Hit(1.0, f":host {argument}", partial(self.commander.switch_host, argument),
+                      text=f":host {argument}", help=f"Drive the daemon on {argument}")
+            return
+        matcher = self.matcher(":" + word if word else query)
+        for name, command, help_text in self._commands():
+            score = matcher.match(name)
+            if score > 0:
+                yield Hit(score, matcher.highlight(name), command, text=name, help=help_text)
