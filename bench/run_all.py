@@ -61,9 +61,10 @@ BENCHES = (
           "TUI first paint with 10,000 definitions (offline, and from a real daemon with a 10,001-run "
           "tree); key → repaint with 10,000 runs on screen while 10,000 log lines/s and 400 run events/s stream",
           "first paint ≤ 1 s; key → repaint p99 ≤ 100 ms"),
-    Bench("tui_bytes_bench.py", (),
-          "the real `taskflow tui` on a real daemon in an 80×24 pty (what ssh carries): bytes/s idle and while "
-          "a task prints 2,000 lines/s into the log pane; key → screen and view-switch latency",
+    Bench("tui_bytes_bench.py", ("--ssh",),
+          "the real `taskflow tui` on a real daemon through a real ssh session (`ssh -tt` to a private sshd on "
+          "127.0.0.1, 80×24): bytes/s on ssh's stdout idle and while a task prints 2,000 lines/s into the log "
+          "pane; key → screen and view-switch latency through ssh",
           "idle ≤ 300 B/s; streaming ≤ 15 KB/s; key → screen p99 ≤ 150 ms; view switch ≤ 100 ms"),
     Bench("history_bench.py", ("--sizes", "0,100000,1000000", "--dir", SHM, "--retention", "1000"),
           "a store filled through its own API with finished leaf runs; start-up reads, a real daemon's "
@@ -102,9 +103,27 @@ def git_commit() -> str:
     return done.stdout.strip() or "unknown"
 
 
+def cpu_times() -> list[int]:
+    """The machine's ``cpu`` line of /proc/stat (user nice system idle iowait irq softirq steal ...)."""
+    try:
+        with open("/proc/stat") as f:
+            return [int(v) for v in f.readline().split()[1:]]
+    except (OSError, ValueError):
+        return []
+
+
+def steal_share(before: list[int], after: list[int]) -> str:
+    """How much of the machine's CPU time the hypervisor gave to others meanwhile (steal)."""
+    if len(before) < 8 or len(after) < 8:
+        return "steal unknown"
+    total = sum(after[:8]) - sum(before[:8])
+    return f"CPU steal {100 * (after[7] - before[7]) / total:.0f} %" if total > 0 else "steal unknown"
+
+
 def run(bench: Bench) -> tuple[str, str, float, int]:
-    """The bench's output, the heading facts (date, load), its wall time and exit code."""
+    """The bench's output, the heading facts (date, load, steal), its wall time and exit code."""
     load = "/".join(f"{x:.2f}" for x in os.getloadavg())
+    ticks = cpu_times()
     started_at = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     command = " ".join([".venv/bin/python", f"bench/{bench.script}", *(a if a else "''" for a in bench.args)])
     print(f"\n=== {command}", flush=True)
@@ -113,7 +132,8 @@ def run(bench: Bench) -> tuple[str, str, float, int]:
                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     took = time.perf_counter() - began
     print(done.stdout, end="", flush=True)
-    return done.stdout, f"{started_at}, load average {load} (1/5/15 min) at start", took, done.returncode
+    facts = f"{started_at}, load average {load} (1/5/15 min) at start, {steal_share(ticks, cpu_times())} during it"
+    return done.stdout, facts, took, done.returncode
 
 
 def section(bench: Bench, output: str, facts: str, took: float, code: int, commit: str) -> str:

@@ -14,10 +14,13 @@ The bench reads it continuously, timestamps every chunk, and measures:
 Figures are medians (windows, presses) with p99 and max for latencies; targets: idle
 ≤ 300 B/s, streaming ≤ 15 KB/s, key → screen p99 ≤ 150 ms, view switch ≤ 100 ms.
 ``--colors 256`` runs it as most ssh sessions do (``COLORTERM`` is not forwarded by default);
-the default, truecolor, is the larger case. ``--ssh`` (through a local sshd) is reserved and
-not implemented yet: it says so and skips.
+the default, truecolor, is the larger case. ``--ssh`` runs the TUI through a real ssh session
+instead: a private ``sshd`` (Debian's openssh-server) on 127.0.0.1 with its own config, host
+key and a throw-away client key, and the system ``ssh -tt`` in the pty, so the bytes counted
+are what ssh writes to its stdout and every key goes through the ssh connection and back
+(needs root for the private sshd to log in as; without sshd it says so and skips).
 
-    .venv/bin/python bench/tui_bytes_bench.py [--seconds 5] [--presses 40] [--colors truecolor|256]
+    .venv/bin/python bench/tui_bytes_bench.py [--seconds 5] [--presses 40] [--colors truecolor|256] [--ssh]
 """
 
 from __future__ import annotations
@@ -26,11 +29,15 @@ import argparse
 import fcntl
 import os
 import pty
+import pwd
 import re
+import shlex
 import shutil
 import signal
+import socket
 import statistics
 import struct
+import subprocess
 import sys
 import tempfile
 import termios
@@ -192,6 +199,39 @@ def tui_argv(sock: str) -> list[str]:
     return [str(BIN / "taskflow"), "--socket", sock, "tui"]
 
 
+SSHD = "/usr/sbin/sshd"
+
+
+def start_sshd(work: Path) -> tuple[subprocess.Popen[bytes], list[str]]:
+    """A private sshd on a free 127.0.0.1 port; returns it and the ``ssh`` argv prefix that
+    logs into it as this (root) user with a throw-away key."""
+    keys = work / "ssh"
+    keys.mkdir(mode=0o700)
+    for name in ("host", "client"):
+        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(keys / name)], check=True)
+    (keys / "authorized_keys").write_text((keys / "client.pub").read_text())
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    config = keys / "sshd_config"
+    config.write_text(f"Port {port}\nListenAddress 127.0.0.1\nHostKey {keys / 'host'}\n"
+                      f"AuthorizedKeysFile {keys / 'authorized_keys'}\nPermitRootLogin prohibit-password\n"
+                      f"PasswordAuthentication no\nKbdInteractiveAuthentication no\nUsePAM no\n"
+                      f"StrictModes no\nPidFile {keys / 'sshd.pid'}\n")
+    Path("/run/sshd").mkdir(exist_ok=True)
+    sshd = subprocess.Popen([SSHD, "-D", "-e", "-f", str(config)], stderr=open(keys / "sshd.log", "wb"))  # noqa: SIM115 - the process keeps it
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                break
+        time.sleep(0.05)
+    ssh = ["/usr/bin/ssh", "-tt", "-p", str(port), "-i", str(keys / "client"), "-o", "StrictHostKeyChecking=no",
+           "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR", "-o", "BatchMode=yes",
+           f"{pwd.getpwuid(os.getuid()).pw_name}@127.0.0.1"]
+    return sshd, ssh
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=5.0, help="length of each byte-counting window")
@@ -200,8 +240,8 @@ def main() -> int:
     parser.add_argument("--colors", choices=["truecolor", "256"], default="truecolor")
     parser.add_argument("--ssh", action="store_true", help="through a local sshd (when installed)")
     args = parser.parse_args()
-    if args.ssh:
-        why = "not implemented yet" if Path("/usr/sbin/sshd").exists() else "/usr/sbin/sshd is not installed"
+    if args.ssh and (not Path(SSHD).exists() or os.getuid() != 0):
+        why = f"{SSHD} is not installed" if not Path(SSHD).exists() else "the private sshd needs root"
         print(f"--ssh: {why}; skipped (a pty carries exactly what ssh's stdout would)")
         return 0
 
@@ -218,7 +258,13 @@ def main() -> int:
     }
     if args.colors == "truecolor":
         env["COLORTERM"] = "truecolor"
-    term = Terminal(tui_argv(sock), env)
+    sshd = None
+    argv = tui_argv(sock)
+    if args.ssh:  # the same TUI, started by sshd on the far side of a real ssh session
+        sshd, ssh = start_sshd(work)
+        remote = " ".join(shlex.quote(w) for w in ["env", *(f"{k}={v}" for k, v in env.items() if k != "TERM"), *argv])
+        argv = [*ssh, remote]
+    term = Terminal(argv, env)
     stream_run = None
     try:
         started = time.monotonic()
@@ -226,7 +272,8 @@ def main() -> int:
             raise SystemExit("the TUI did not show its first task within 30 s")
         first = term.bytes_between(started, time.monotonic() + 1)
         quiet(term, 1.0)
-        print(f"terminal {COLS}x{ROWS}, {args.colors} colours, TERM=xterm-256color; first screen {first:,} bytes")
+        via = "through ssh -tt to a local sshd, counted on ssh's stdout" if args.ssh else "in a pty"
+        print(f"terminal {COLS}x{ROWS}, {args.colors} colours, TERM=xterm-256color, {via}; first screen {first:,} bytes")
 
         idle_keys, cursor = tree_presses(term, args.presses)
         quiet(term, 1.0)
@@ -273,6 +320,9 @@ def main() -> int:
             except Exception:  # the daemon is stopped next anyway
                 pass
         stop_taskflowd(daemon)
+        if sshd is not None:
+            sshd.terminate()
+            sshd.wait(timeout=10)
         shutil.rmtree(work, ignore_errors=True)
     return 0
 
