@@ -110,7 +110,11 @@ class ExternalCluster:
         for proc in self.procs:
             proc.terminate()
         for proc in self.procs:
-            proc.wait(30)
+            try:
+                proc.wait(30)
+            except subprocess.TimeoutExpired:  # a worker busy closing its comms: the bench is over
+                proc.kill()
+                proc.wait()
 
 
 async def cluster(workers: int, threads: int, external: ExternalCluster | None = None) -> ClusterExecutor:
