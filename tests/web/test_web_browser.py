@@ -32,9 +32,10 @@ def run_state(daemon: DaemonProcess, run_id: str) -> RunState:
 
 
 def runs_line(text: str, task: str) -> str:
-    """The first line of the Runs pane that names ``task`` (the pane is below the Tasks one)."""
-    below = text.split("Runs", 1)[-1]
-    return next((line for line in below.splitlines() if f" {task} " in line), "")
+    """The first line of the Runs pane that names ``task`` (the pane is below the Tasks one,
+    left of the log pane, whose title may name the same task: only the left pane is read)."""
+    below = text.split("Runs", 1)[-1].splitlines()[1:]  # the rest of the title row is the log pane's
+    return next((left for line in below if f" {task} " in (left := line.split("││", 1)[0])), "")
 
 
 def test_the_page_loads_and_shows_the_task_tree_with_states(
