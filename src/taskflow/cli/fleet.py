@@ -73,6 +73,13 @@ def report(answers: list[Answer]) -> int:
     return EXIT_ERROR if failed else EXIT_OK
 
 
+def listed(args: argparse.Namespace, ask: Callable[[Client], Any]) -> tuple[int, list[tuple[str, Any]]]:
+    """Ask every selected host for a list; the exit code (unreachable hosts reported) and
+    each item with its host's name."""
+    answers = each_host(args, selection(args).hosts, ask)
+    return report(answers), [(a.host.name, item) for a in answers if a.error is None for item in a.value]
+
+
 def tagged(host: str, value: Any) -> dict[str, Any]:
     """A Struct as JSON-ready builtins with ``host`` first."""
     import msgspec
@@ -207,9 +214,7 @@ def ls(args: argparse.Namespace) -> int:
             if (after := page.next_after) is None:
                 return tasks
 
-    answers = each_host(args, selection(args).hosts, ask)
-    code = report(answers)
-    found = [(a.host.name, task) for a in answers if a.error is None for task in a.value]
+    code, found = listed(args, ask)
     if _print_merged(args, [tagged(host, task) for host, task in found]):
         return code
     from rich.table import Table
@@ -237,10 +242,8 @@ def runs(args: argparse.Namespace) -> int:
     from taskflow.protocol import ListRuns
 
     state = RunState(args.state) if args.state else None
-    answers = each_host(args, selection(args).hosts, lambda client: client.call(
+    code, found = listed(args, lambda client: client.call(
         ListRuns(state=state, task=args.task, limit=args.limit, roots_only=args.task is None)))
-    code = report(answers)
-    found = [(a.host.name, run) for a in answers if a.error is None for run in a.value]
     found.sort(key=lambda pair: (pair[1].created_at, pair[1].id), reverse=True)
     if _print_merged(args, [tagged(host, run) for host, run in found]):
         return code
@@ -263,9 +266,7 @@ def runs(args: argparse.Namespace) -> int:
 def breakers(args: argparse.Namespace) -> int:
     from taskflow.protocol import ListBreakers
 
-    answers = each_host(args, selection(args).hosts, lambda client: client.call(ListBreakers()))
-    code = report(answers)
-    found = [(a.host.name, state) for a in answers if a.error is None for state in a.value]
+    code, found = listed(args, lambda client: client.call(ListBreakers()))
     if _print_merged(args, [tagged(host, state) for host, state in found]):
         return code
     from rich.table import Table

@@ -38,22 +38,27 @@ class Notice:
     env: dict[str, str]
 
 
-def wants_run(notifier: NotifierConfig, run: Run, tasks: Mapping[str, TaskSpec]) -> bool:
-    if not notifier.tasks and not notifier.tags:
-        return run.parent_id is None
-    if any(fnmatch.fnmatchcase(run.task, pattern) for pattern in notifier.tasks):
+def names(notifier: NotifierConfig, task: str, spec: TaskSpec | None) -> bool:
+    """Does the notifier's selection (``tasks`` globs, ``tags``) name this task?"""
+    if any(fnmatch.fnmatchcase(task, pattern) for pattern in notifier.tasks):
         return True
-    spec = tasks.get(run.task)
     return spec is not None and bool(set(spec.tags) & set(notifier.tags))
 
 
+def selects_nothing(notifier: NotifierConfig) -> bool:
+    return not notifier.tasks and not notifier.tags
+
+
+def wants_run(notifier: NotifierConfig, run: Run, tasks: Mapping[str, TaskSpec]) -> bool:
+    if selects_nothing(notifier):
+        return run.parent_id is None
+    return names(notifier, run.task, tasks.get(run.task))
+
+
 def wants_service(notifier: NotifierConfig, service: str, tasks: Mapping[str, TaskSpec]) -> bool:
-    if not notifier.tasks and not notifier.tags:
+    if selects_nothing(notifier):
         return True
-    return any(spec.service == service and (
-        any(fnmatch.fnmatchcase(name, pattern) for pattern in notifier.tasks)
-        or bool(set(spec.tags) & set(notifier.tags))
-    ) for name, spec in tasks.items())
+    return any(spec.service == service and names(notifier, name, spec) for name, spec in tasks.items())
 
 
 def breaker_event(previous: BreakerStatus | None, state: BreakerState) -> NotifyEvent | None:
@@ -92,12 +97,9 @@ def run_notice(event: NotifyEvent, run: Run, previous: Run | None = None) -> Not
 
 def wants_task(notifier: NotifierConfig, task: str, tasks: Mapping[str, TaskSpec]) -> bool:
     """A finding about a task as a whole (late by a time of day): as for its top-level runs."""
-    if not notifier.tasks and not notifier.tags:
+    if selects_nothing(notifier):
         return "/" not in task
-    if any(fnmatch.fnmatchcase(task, pattern) for pattern in notifier.tasks):
-        return True
-    spec = tasks.get(task)
-    return spec is not None and bool(set(spec.tags) & set(notifier.tags))
+    return names(notifier, task, tasks.get(task))
 
 
 def late_notice(task: str, why: str, expected: str, run: Run | None) -> Notice:
