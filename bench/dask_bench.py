@@ -1,6 +1,6 @@
 """The dask executor against bare Dask, and 2 workers against 1 on CPU-bound work.
 
-Usage: ``.venv/bin/python bench/dask_bench.py [-n 1000] [--threads 4] [--repeat 3] [--dir DIR]``
+Usage: ``.venv/bin/python bench/dask_bench.py [-n 1000] [--threads 4] [--repeat 3] [--dir DIR] [--cpu-report] [--no-cpu]``
 
 On one cluster of 2 worker processes (``--threads`` slots each; by default a ``dask scheduler``
 and ``dask worker`` processes, ``--cluster local`` a ``LocalCluster``), interleaved per repeat
@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import socket
 import statistics
 import subprocess
@@ -82,6 +83,11 @@ async def bench_taskflow(executor: ClusterExecutor, root: Path, tasks: TaskSet, 
     # Leave the cluster running for the next measurement: stop only the engine's own parts.
     engine._stopping = True
     await engine.timer.stop()
+    pump = engine._pump_task
+    if pump is not None:
+        pump.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await pump
     await store.flush()
     await store.close()
     executor.local.close()
@@ -117,6 +123,26 @@ class ExternalCluster:
                 proc.wait()
 
 
+def cpu_seconds(external: ExternalCluster | None) -> dict[str, float]:
+    """CPU seconds used so far by this process (the daemon's side), the scheduler and the
+    workers (with the processes they reaped: wrappers and tasks)."""
+    import resource
+
+    me = resource.getrusage(resource.RUSAGE_SELF)
+    used = {"daemon": me.ru_utime + me.ru_stime}
+    if external is None:
+        return used
+    import psutil
+
+    for name, proc in zip(["scheduler", "w1", "w2"], external.procs, strict=False):
+        try:
+            t = psutil.Process(proc.pid).cpu_times()
+        except psutil.Error:
+            continue
+        used[name] = t.user + t.system + t.children_user + t.children_system
+    return used
+
+
 async def cluster(workers: int, threads: int, external: ExternalCluster | None = None) -> ClusterExecutor:
     if external is not None:
         config = ExecutorConfig(kind="dask", address=external.address, poll_interval=0.5, connect_timeout=30)
@@ -138,9 +164,15 @@ async def main(args: argparse.Namespace) -> None:
         await bench_bare(executor, 50)  # warm both paths: imports and connections on the workers
         await bench_taskflow(executor, root / "warm", tree(50, "true"), slots)
         bare, ours = [], []
+        cpu: dict[str, list[dict[str, float]]] = {"bare": [], "taskflow": []}
         for i in range(args.repeat):
+            before = cpu_seconds(external)
             bare.append(await bench_bare(executor, args.n))
+            middle = cpu_seconds(external)
             ours.append(await bench_taskflow(executor, root / f"r{i}", tree(args.n, "true"), slots))
+            after = cpu_seconds(external)
+            cpu["bare"].append({k: middle[k] - before[k] for k in before})
+            cpu["taskflow"].append({k: after[k] - middle[k] for k in before})
     finally:
         executor.close()
         await executor.shutdown()
@@ -153,7 +185,13 @@ async def main(args: argparse.Namespace) -> None:
     print(f"  bare client.map of subprocess.run(['true']): {a:6.2f} s  ({args.n / a:6.0f} tasks/s)")
     print(f"  taskflow tree, dask executor:                 {b:6.2f} s  ({args.n / b:6.0f} tasks/s)")
     print(f"  taskflow / bare: {a / b:.2f}x speed  (target >= 0.7x)")
+    if args.cpu_report:
+        for phase, runs in cpu.items():
+            parts = ", ".join(f"{k} {statistics.median(r[k] for r in runs) * 1000 / args.n:.2f}" for k in runs[0])
+            print(f"  CPU ms per leaf, {phase}: {parts}")
 
+    if args.no_cpu:
+        return
     burn = (f"{sys.executable} -c 'import time; t = time.process_time()\n"
             f"while time.process_time() - t < {args.cpu_seconds}: pass'")
     walls = {}
@@ -176,6 +214,9 @@ if __name__ == "__main__":
     parser.add_argument("--max-workers", type=int, default=0, help="the daemon's limit (default: 2 x the slots)")
     parser.add_argument("--cpu-seconds", type=float, default=1.0)
     parser.add_argument("--dir", default=None)
+    parser.add_argument("--no-cpu", action="store_true", help="only the 1,000-leaf comparison (profiling)")
+    parser.add_argument("--cpu-report", action="store_true",
+                        help="also the CPU time per leaf of each process (daemon, scheduler, workers)")
     parser.add_argument("--cluster", choices=("processes", "local"), default="processes",
                         help="separate scheduler and worker processes (default), or a LocalCluster "
                              "whose scheduler runs in this process")

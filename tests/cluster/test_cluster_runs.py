@@ -79,3 +79,41 @@ def test_where_workers_pins_a_leaf_and_resources_pick_the_worker_that_has_them(d
         local = wait_terminal(client, client.call(TriggerTask(task="here")).id)
         assert local.run.state is RunState.SUCCEEDED and local.attempts[-1].worker is None
         assert _logs(client, local.run.id) == b"local\n"
+
+
+def test_results_flow_to_and_from_leaves_on_workers(daemon, wait_terminal):
+    # make (on w1) → use (on w2, reads make's result from a copy on its worker) → report (here,
+    # reads the daemon's copy of use's result); `none` leaves no result.
+    daemon.write_tasks('''
+        [tasks.flow.children.make]
+        where = { workers = ["w1"] }
+        command = "echo '{\\"n\\": 42}' > \\"$TASKFLOW_RESULT\\""
+        [tasks.flow.children.none]
+        where = { workers = ["w1"] }
+        command = "true"
+        [tasks.flow.children.use]
+        where = { workers = ["w2"] }
+        depends_on = ["make", "none"]
+        command = """
+        echo "$TASKFLOW_UPSTREAM_MAKE_RESULT"
+        test ! -e "$TASKFLOW_UPSTREAM_NONE_RESULT" || exit 9
+        python3 -c 'import json, os; n = json.load(open(os.environ["TASKFLOW_UPSTREAM_MAKE_RESULT"]))["n"]; print(json.dumps({"twice": 2 * n}))' > "$TASKFLOW_RESULT"
+        """
+        [tasks.flow.children.report]
+        depends_on = ["use"]
+        command = "cat \\"$TASKFLOW_UPSTREAM_USE_RESULT\\""
+    ''')
+    daemon.start()
+    with daemon.client() as client:
+        tree = wait_terminal(client, client.call(TriggerTask(task="flow")).id)
+        leaves = {node.run.task: node for node in _leaves(tree)}
+        assert tree.run.state is RunState.SUCCEEDED, [(n.run.task, n.run.state, n.run.message) for n in leaves.values()]
+        assert leaves["flow/make"].run.result == {"n": 42}  # the remote leaf's result, as its run's
+        assert leaves["flow/use"].run.result == {"twice": 84}
+        assert leaves["flow/use"].attempts[-1].worker == "w2"
+        # `use` read a copy on its worker, not the daemon's file (which a remote host cannot open)
+        seen_path = _logs(client, leaves["flow/use"].run.id).decode().strip()
+        assert seen_path and not seen_path.startswith(str(daemon.state_dir)), seen_path
+        # `report` ran here on the daemon's copy of `use`'s result file
+        assert leaves["flow/report"].attempts[-1].worker is None
+        assert json.loads(_logs(client, leaves["flow/report"].run.id)) == {"twice": 84}

@@ -51,3 +51,41 @@ def test_a_scheduler_that_goes_away_is_a_problem_and_work_resumes_when_it_return
         tree = wait_terminal(client, ref.id, timeout=40)
         assert tree.run.state is RunState.SUCCEEDED, tree.run
         wait_for(lambda: client.call(Health()).ok, timeout=10, what="healthy again")
+
+
+def _metrics(port: int) -> str:
+    import urllib.request
+
+    return urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read().decode()
+
+
+def _metrics_once(port: int, *lines: str, timeout: float = 20.0, what: str) -> str:
+    """The metrics page, once it has all of ``lines``."""
+    pages: list[str] = []
+
+    def seen() -> bool:
+        pages.append(_metrics(port))
+        return all(line in pages[-1] for line in lines)
+
+    wait_for(seen, timeout, what)
+    return pages[-1]
+
+
+def test_metrics_show_a_scheduler_that_goes_away_and_comes_back(daemon, cluster):
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    config = daemon.workdir / "taskflow.toml"
+    config.write_text(f"metrics_port = {port}\n" + config.read_text())
+    daemon.write_tasks('[tasks.echo]\nwhere = {}\ncommand = "echo hi"\n')
+    daemon.start()
+    up = f'taskflow_cluster_up{{scheduler="{cluster.address}"}}'
+    body = _metrics_once(port, f"{up} 1.0", "taskflow_cluster_workers 2.0", what="the cluster up with 2 workers")
+    assert 'taskflow_cluster_busy{worker="w1"} 0.0' in body
+    cluster.kill("scheduler")
+    body = _metrics_once(port, f"{up} 0.0", what="the lost scheduler in the metrics")
+    assert "taskflow_cluster_workers 0.0" in body
+    cluster.start_scheduler()
+    _metrics_once(port, f"{up} 1.0", timeout=30, what="the scheduler back in the metrics")

@@ -3,12 +3,15 @@
 Runs by task and final state, attempts by task and outcome, retries by task, a run
 duration histogram, running and queued gauges,
 breaker states (fed from the engine's event bus), and whether the state database takes
-writes (``taskflow_store_writable``, ``taskflow_store_held_writes``).
+writes (``taskflow_store_writable``, ``taskflow_store_held_writes``). With the dask executor,
+the cluster too: ``taskflow_cluster_up`` (0 while the scheduler is out of reach),
+``taskflow_cluster_workers`` and ``taskflow_cluster_busy`` per worker (``ClusterMetrics``).
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from taskflow.engine.events import AttemptUpdated, BreakerChanged, EngineEvent, RunUpdated
@@ -68,6 +71,9 @@ class Metrics:
         self.queued.set_function(lambda: engine.scheduler.queued)
         for state in engine.board.states():
             self.breaker.labels(state.service).set(_BREAKER_VALUE[state.status])
+        cluster_view = getattr(engine.executor, "cluster_view", None)
+        if cluster_view is not None:  # the dask executor
+            self.registry.register(ClusterMetrics(cluster_view))
         engine.bus.subscribe(self._on_event)
         self.server, self.thread = start_http_server(port, addr="127.0.0.1", registry=self.registry)
         log.info("metrics on http://127.0.0.1:%d/metrics", port)
@@ -104,3 +110,33 @@ class Metrics:
 
     def close(self) -> None:
         self.server.shutdown()
+
+
+class ClusterMetrics:
+    """The dask executor's cluster, read at each scrape from what the executor last saw
+    (``ClusterExecutor.cluster_view``: no round trip to the scheduler)."""
+
+    def __init__(self, view: Callable[[], dict[str, Any]]) -> None:
+        self.view = view
+
+    def describe(self) -> list[Any]:
+        return []  # collected only when scraped: nothing to check at registration
+
+    def collect(self) -> Iterator[Any]:
+        from prometheus_client.core import GaugeMetricFamily
+
+        view = self.view()
+        workers = view.get("workers", [])
+        up = GaugeMetricFamily("taskflow_cluster_up", "1 while the Dask scheduler is reachable, 0 while it is not",
+                               labels=["scheduler"])
+        up.add_metric([str(view.get("scheduler"))], 1 if view.get("connected") else 0)
+        yield up
+        yield GaugeMetricFamily("taskflow_cluster_workers", "Workers the Dask scheduler has (0 while it is away)",
+                                value=len(workers))
+        busy = GaugeMetricFamily("taskflow_cluster_busy", "taskflow attempts running on each cluster worker",
+                                 labels=["worker"])
+        for worker in workers:
+            busy.add_metric([str(worker["name"])], worker["busy"])
+        yield busy
+        yield GaugeMetricFamily("taskflow_cluster_running", "taskflow attempts sent to the cluster and not ended",
+                                value=view.get("remote_running", 0))

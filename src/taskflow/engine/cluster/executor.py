@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from collections import defaultdict
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
@@ -28,12 +29,12 @@ from taskflow.engine.cluster import worker_side
 from taskflow.engine.cluster.attempt import RemoteAttempt, cancelled_before_start, failed_to_start, lost_outcome
 from taskflow.engine.cluster.messages import (
     ENDED_TOPIC,
+    RESULT_CARRY_LIMIT,
     AttemptCall,
     AttemptReport,
     OutputWanted,
     attempt_key,
     encoder,
-    report_decoder,
     reports_decoder,
 )
 from taskflow.engine.cluster.mirror import OutputMirror, is_remote
@@ -107,7 +108,7 @@ class ClusterExecutor:
             handle.mirror.create(key)
             call = AttemptCall(key=key, spec=msgspec.msgpack.encode(spec), run_id=run_id, number=attempt,
                                params=dict(params), output_cap=self.local.output_cap,
-                               stop_grace=self.local.stop_grace)
+                               stop_grace=self.local.stop_grace, upstream=self._upstream(spec))
         except (OSError, TypeError, ValueError) as exc:
             handle.settle(failed_to_start(str(exc) or type(exc).__name__))
             return handle
@@ -119,6 +120,28 @@ class ClusterExecutor:
             self._submit(handle)
         # else held: submitted once the scheduler is back (``_reconnect``)
         return handle
+
+    def _upstream(self, spec: TaskSpec) -> dict[str, bytes | None]:
+        """The dependencies' results the attempt is pointed at (``engine.results``): paths in
+        this daemon's state dir, which a worker on another host cannot open, so their
+        contents go with the attempt."""
+        root = str(self.local.output_root) + os.sep
+        carried: dict[str, bytes | None] = {}
+        for variable, path in spec.env.items():
+            if not (variable.startswith("TASKFLOW_UPSTREAM_") and variable.endswith("_RESULT")
+                    and path.startswith(root)):
+                continue
+            try:
+                size = os.stat(path).st_size
+            except FileNotFoundError:
+                carried[variable] = None  # the dependency left no result
+                continue
+            if size > RESULT_CARRY_LIMIT:
+                raise ValueError(f"{variable} names a result of {size} bytes, over the "
+                                 f"{RESULT_CARRY_LIMIT >> 20} MiB an attempt carries to a cluster worker")
+            with open(path, "rb") as f:
+                carried[variable] = f.read()
+        return carried
 
     def _submit(self, handle: RemoteAttempt) -> None:
         """Queue the attempt's task for the scheduler; the starts of one pump step go in one
@@ -149,8 +172,7 @@ class ClusterExecutor:
                     self._settle(handle, failed_to_start(str(exc) or type(exc).__name__))
                 continue
             for handle, future in zip(handles, futures, strict=True):
-                handle.dask_future = future
-                self._watch(handle, future)
+                handle.dask_future = future  # its state is checked by the poll (``_check_futures``)
 
     async def adopt(self, attempt: Attempt, spec: TaskSpec | None = None) -> Found:
         out = attempt.output_dir or self.locate_output(attempt.run_id, attempt.number)
@@ -287,10 +309,15 @@ class ClusterExecutor:
         self._background.add(task)
         task.add_done_callback(self._background.discard)
 
-    def _watch(self, handle: RemoteAttempt, future: Any) -> None:
-        """Follow the Dask task's state (not its result: the outcome comes as an event)."""
-        loop = asyncio.get_running_loop()
-        future.add_done_callback(lambda f: loop.call_soon_threadsafe(self._task_ended, handle, f))
+    def _check_futures(self) -> None:
+        """Follow the Dask tasks' states (not their results: an outcome comes as an event).
+        Read off the futures at each poll rather than by ``add_done_callback``, which costs a
+        coroutine per future and a thread hop per end; what needs the state (a worker that
+        died, a task cancelled before it began) can wait a poll interval."""
+        for handle in list(self._remote.values()):
+            future = handle.dask_future
+            if future is not None and future.status != "pending":
+                self._task_ended(handle, future)
 
     def _task_ended(self, handle: RemoteAttempt, future: Any) -> None:
         if handle.dask_future is not future:
@@ -319,22 +346,33 @@ class ClusterExecutor:
             self._settle(handle, failed_to_start(f"{type(exc).__name__}: {exc}"))
 
     def _on_ended(self, event: Any) -> None:
-        """A worker's attempt ended: its report, with its output when that is small."""
+        """Attempts of a worker ended: their reports, each with its output when that is small
+        (a worker sends the ends of a few milliseconds in one event)."""
         _, message = event
         try:
-            report = report_decoder.decode(message)
+            reports = reports_decoder.decode(message)
         except (msgspec.DecodeError, TypeError):
             return
+        for report in reports:
+            self._ended(report)
+
+    def _ended(self, report: AttemptReport) -> None:
         handle = self._remote.get(report.key)
         if handle is None or handle.done or report.outcome is None:
             return
         if report.placed is not None:
             self._place(handle, report.placed)
-        handle.mirror.apply(report.chunks)
+        self._take(handle, report)
         if report.complete:
             self._settle(handle, report.outcome)
         else:
             self._spawn(self._finish_copy(handle, report.outcome))
+
+    @staticmethod
+    def _take(handle: RemoteAttempt, report: AttemptReport) -> None:
+        """A report's new output, and an ended attempt's result file, into the local copy."""
+        handle.mirror.apply(report.chunks)
+        handle.mirror.keep_result(report.result)
 
     async def _finish_copy(self, handle: RemoteAttempt, outcome: Any) -> None:
         await self._catch_up(handle)
@@ -342,6 +380,7 @@ class ClusterExecutor:
 
     def _settle(self, handle: RemoteAttempt, outcome: Any) -> None:
         self._remote.pop(handle.key, None)
+        handle.dask_future = None  # released: the scheduler forgets the ended task
         if handle.placed is not None and outcome.error_type != "lost":
             self._forget[handle.placed.worker].append(handle.key)
         handle.settle(outcome)
@@ -354,7 +393,7 @@ class ClusterExecutor:
             report = reports.get(handle.key) if reports is not None else None
             if report is None:
                 return
-            handle.mirror.apply(report.chunks)
+            self._take(handle, report)
             if handle.mirror.complete or not any(c.data for c in report.chunks.values()):
                 return
 
@@ -446,6 +485,7 @@ class ClusterExecutor:
             await asyncio.sleep(self.config.poll_interval)
 
     async def _poll_once(self) -> None:
+        self._check_futures()
         for worker, keys in list(self._forget.items()):
             del self._forget[worker]
             self._send(worker_side.forget_attempts, keys, worker)
@@ -486,7 +526,7 @@ class ClusterExecutor:
                     self._place(handle, report.placed)
                 elif handle.placed is None:
                     continue  # given to the worker, not begun there yet
-                handle.mirror.apply(report.chunks)
+                self._take(handle, report)
                 if handle.dask_future is not None:
                     continue  # its task's end brings the outcome (the ended event)
                 if report.state == "unknown":

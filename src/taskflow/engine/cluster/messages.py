@@ -14,10 +14,15 @@ import msgspec
 
 from taskflow.engine.executor import AttemptOutcome
 
-#: The pub/sub topic a worker reports each ended attempt on (an ``AttemptReport``).
+#: The pub/sub topic a worker reports ended attempts on (a list of ``AttemptReport``).
 ENDED_TOPIC = "taskflow-attempt-ended"
 #: The worker plugin's name.
 PLUGIN_NAME = "taskflow-attempts"
+
+
+#: The most of one result file an attempt carries to or from a worker (the run's ``result``
+#: value itself is kept to 64 KiB; the file goes whole to the tasks downstream).
+RESULT_CARRY_LIMIT = 16 << 20
 
 
 def attempt_key(run_id: str, number: int) -> str:
@@ -34,6 +39,10 @@ class AttemptCall(msgspec.Struct, kw_only=True):
     params: dict[str, Any]
     output_cap: int
     stop_grace: float
+    # Results that flow: each ``TASKFLOW_UPSTREAM_<NAME>_RESULT`` variable with the contents of
+    # the daemon's copy of that result (None: the dependency left none). The worker writes
+    # them into a folder of the attempt's and points the variables there.
+    upstream: dict[str, bytes | None] = {}
 
 
 class Placed(msgspec.Struct, kw_only=True):
@@ -64,6 +73,7 @@ class AttemptReport(msgspec.Struct, kw_only=True):
     outcome: AttemptOutcome | None = None
     chunks: dict[str, StreamChunk] = {}  # new output per stream, when asked for
     complete: bool = False  # ``chunks`` hold all the output there is (an ended report's own)
+    result: bytes | None = None  # an ended attempt's ``$TASKFLOW_RESULT`` file, when it left one
 
 
 class OutputWanted(msgspec.Struct, array_like=True):
@@ -75,7 +85,6 @@ class OutputWanted(msgspec.Struct, array_like=True):
 
 
 encoder = msgspec.msgpack.Encoder()
-report_decoder = msgspec.msgpack.Decoder(AttemptReport)
 reports_decoder = msgspec.msgpack.Decoder(list[AttemptReport])
 call_decoder = msgspec.msgpack.Decoder(AttemptCall)
 wanted_decoder = msgspec.msgpack.Decoder(list[OutputWanted])

@@ -13,6 +13,7 @@ import os
 from pathlib import Path
 
 from taskflow.engine.cluster.messages import StreamChunk
+from taskflow.engine.executor import TASK_RESULT_NAME
 from taskflow.engine.process.output import STREAMS, StreamCap, make_attempt_dir
 
 MARKER = "cluster"  # in the copy's folder: this attempt was sent to the cluster
@@ -26,15 +27,19 @@ class OutputMirror:
         self.offsets = dict.fromkeys(STREAMS, 0)
         self.sizes = dict.fromkeys(STREAMS, 0)
         self._caps = {s: StreamCap(os.path.join(folder, s), cap) for s in STREAMS}
+        self._written: set[str] = set()  # streams that got data (the others have no file to trim)
 
     def create(self, key: str) -> None:
         """Make the folder and its marker before the attempt is submitted: recovery then
-        knows to ask the cluster, not this host, about it."""
+        knows to ask the cluster, not this host, about it. The stream files come with the
+        first output copied (a missing one reads as empty): two fewer files per attempt on
+        the daemon's start path."""
         make_attempt_dir(Path(self.folder))
-        with open(os.path.join(self.folder, MARKER), "w") as f:
-            f.write(key + "\n")
-        for stream in STREAMS:
-            open(os.path.join(self.folder, stream), "ab").close()
+        fd = os.open(os.path.join(self.folder, MARKER), os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o640)
+        try:
+            os.write(fd, key.encode() + b"\n")
+        finally:
+            os.close(fd)
 
     def apply(self, chunks: dict[str, StreamChunk]) -> None:
         for stream, chunk in chunks.items():
@@ -49,7 +54,18 @@ class OutputMirror:
                 finally:
                     os.close(fd)
                 self._caps[stream].check()
+                self._written.add(stream)
             self.offsets[stream] = max(self.offsets[stream], chunk.next_offset)
+
+    def keep_result(self, data: bytes | None) -> None:
+        """The attempt's ``$TASKFLOW_RESULT`` file, where the tasks downstream of it look
+        (``engine.results``); written whole, then renamed, so a reader never sees half."""
+        if data is None:
+            return
+        path = os.path.join(self.folder, TASK_RESULT_NAME)
+        with open(path + ".partial", "wb") as f:
+            f.write(data)
+        os.replace(path + ".partial", path)
 
     @property
     def complete(self) -> bool:
@@ -57,9 +73,9 @@ class OutputMirror:
         return all(self.offsets[s] >= self.sizes[s] for s in STREAMS)
 
     def finish(self) -> None:
-        for cap in self._caps.values():
+        for stream in self._written:
             try:
-                cap.finish()
+                self._caps[stream].finish()
             except OSError:
                 pass
 

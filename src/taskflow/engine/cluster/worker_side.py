@@ -27,6 +27,7 @@ from distributed import WorkerPlugin, get_worker
 from taskflow.engine.cluster.messages import (
     ENDED_TOPIC,
     PLUGIN_NAME,
+    RESULT_CARRY_LIMIT,
     AttemptCall,
     AttemptReport,
     Placed,
@@ -35,15 +36,17 @@ from taskflow.engine.cluster.messages import (
     encoder,
     wanted_decoder,
 )
-from taskflow.engine.executor import AttemptOutcome
+from taskflow.engine.executor import TASK_RESULT_NAME, AttemptOutcome
 from taskflow.engine.process.cgroups import ATTEMPTS_DIR, AttemptCgroups
 from taskflow.engine.process.local import ProcessExecutor
-from taskflow.engine.process.output import STREAMS, read_output, stream_extent
+from taskflow.engine.process.output import STATUS_FILE, STREAMS, read_output, stream_extent
+from taskflow.engine.process.wrapper import PID_FILE
 from taskflow.model import TaskSpec
 
 log = logging.getLogger(__name__)
 
 CHUNK = 1 << 20  # bytes per stream per poll
+ENDED_BATCH_DELAY = 0.0  # an end goes out with those of the same loop iteration
 
 
 @dataclass
@@ -63,6 +66,7 @@ class _WorkerState:
     def __init__(self) -> None:
         self.entries: dict[str, _Entry] = {}
         self.executor: ProcessExecutor | None = None
+        self.ended: list[AttemptReport] = []  # ends not sent yet (``_report_ended``)
 
 
 _STATES: dict[str, _WorkerState] = {}  # by worker address
@@ -128,6 +132,10 @@ class AttemptRegistry(WorkerPlugin):
     def _start(self, call: AttemptCall) -> _Entry:
         executor = self._executor_for(call)
         spec = msgspec.msgpack.decode(call.spec, type=TaskSpec)
+        upstream_dir: str | None = None
+        if call.upstream:
+            upstream_dir, env = _write_upstream(executor.output_root, call)
+            spec = msgspec.structs.replace(spec, env={**spec.env, **env})
         handle = executor.start(spec, call.run_id, call.number, call.params)
         worker = self._worker
         placed = Placed(
@@ -144,15 +152,32 @@ class AttemptRegistry(WorkerPlugin):
                 return
             entry.outcome = outcome
             entry.cancel = None
+            if upstream_dir is not None:
+                shutil.rmtree(upstream_dir, ignore_errors=True)
             chunks = _small_output(placed.output_dir) if outcome.output_bytes else {}
             report = AttemptReport(key=call.key, state="ended", placed=placed, outcome=outcome, chunks=chunks,
-                                   complete=not outcome.output_bytes or bool(chunks))
-            worker.log_event(ENDED_TOPIC, encoder.encode(report))
+                                   complete=not outcome.output_bytes or bool(chunks),
+                                   result=_result_file(placed.output_dir))
+            self._report_ended(report)
             if not entry.done.done():
                 entry.done.set_result(outcome)
 
         asyncio.ensure_future(handle.wait()).add_done_callback(ended)
         return entry
+
+    def _report_ended(self, report: AttemptReport) -> None:
+        """Ends go out together, a few milliseconds' worth per event: one message through the
+        scheduler (and one wake-up of the daemon, whose pump then fills the freed slots in
+        one submission) instead of one per attempt."""
+        state = self._state
+        state.ended.append(report)
+        if len(state.ended) == 1:
+            asyncio.get_running_loop().call_later(ENDED_BATCH_DELAY, self._send_ended)
+
+    def _send_ended(self) -> None:
+        reports, self._state.ended = self._state.ended, []
+        if reports:
+            self._worker.log_event(ENDED_TOPIC, encoder.encode(reports))
 
     def report(self, key: str, offsets: tuple[int, int] | None) -> AttemptReport:
         entry = self.entries.get(key)
@@ -162,7 +187,10 @@ class AttemptRegistry(WorkerPlugin):
         if offsets is not None:
             for stream, offset in zip(STREAMS, offsets, strict=True):
                 chunks[stream] = _chunk(entry.placed.output_dir, stream, offset)
-        return AttemptReport(key=key, state="running" if entry.outcome is None else "ended", placed=entry.placed, outcome=entry.outcome, chunks=chunks)
+        ended = entry.outcome is not None
+        return AttemptReport(key=key, state="ended" if ended else "running", placed=entry.placed,
+                             outcome=entry.outcome, chunks=chunks,
+                             result=_result_file(entry.placed.output_dir) if ended and offsets is not None else None)
 
     def cancel(self, key: str) -> bool:
         entry = self.entries.get(key)
@@ -176,7 +204,7 @@ class AttemptRegistry(WorkerPlugin):
         if entry is None or entry.outcome is None:
             return
         del self.entries[key]
-        shutil.rmtree(entry.placed.output_dir, ignore_errors=True)
+        _remove_attempt_dir(entry.placed.output_dir)
 
 
 def worker_cgroups(name: object) -> AttemptCgroups:
@@ -199,6 +227,54 @@ def _small_output(output_dir: str, limit: int = 64 * 1024) -> dict[str, StreamCh
     if sum(c.size for c in chunks.values()) > limit:
         return {}
     return chunks
+
+
+#: What an attempt folder usually holds: removed by name, which costs a fraction of an
+#: ``rmtree`` (a scandir and an lstat per entry) on a worker that forgets hundreds a second.
+_ATTEMPT_FILES = (*STREAMS, STATUS_FILE, PID_FILE, TASK_RESULT_NAME)
+
+
+def _remove_attempt_dir(folder: str) -> None:
+    for name in _ATTEMPT_FILES:
+        try:
+            os.unlink(os.path.join(folder, name))
+        except OSError:
+            pass
+    try:
+        os.rmdir(folder)
+    except OSError:  # more in it (a Python task's files, the task's own): the slow way
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _write_upstream(output_root: Path, call: AttemptCall) -> tuple[str, dict[str, str]]:
+    """The results of the attempt's dependencies, in a folder of its own beside the attempt
+    folders (not in it: that folder is the task's ``TASKFLOW_OUTPUT_DIR``, its artifacts);
+    the variables pointing there. A dependency that left no result gets a path with no file,
+    as it would locally."""
+    folder = output_root / ".upstream" / call.key
+    folder.mkdir(parents=True, exist_ok=True)
+    env: dict[str, str] = {}
+    for variable, data in call.upstream.items():
+        path = folder / variable.removeprefix("TASKFLOW_UPSTREAM_").removesuffix("_RESULT").lower()
+        if data is not None:
+            path.write_bytes(data)
+        env[variable] = str(path)
+    return str(folder), env
+
+
+def _result_file(output_dir: str) -> bytes | None:
+    """What the attempt left in ``$TASKFLOW_RESULT``, for the daemon's copy (None: no file,
+    or one past ``RESULT_CARRY_LIMIT``)."""
+    try:
+        with open(os.path.join(output_dir, TASK_RESULT_NAME), "rb") as f:
+            data = f.read(RESULT_CARRY_LIMIT + 1)
+    except OSError:
+        return None
+    if len(data) > RESULT_CARRY_LIMIT:
+        log.warning("the result file in %s is over %d bytes: not copied to the daemon", output_dir,
+                    RESULT_CARRY_LIMIT)
+        return None
+    return data
 
 
 def _registry() -> AttemptRegistry:
