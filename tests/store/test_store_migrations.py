@@ -85,14 +85,14 @@ async def test_newer_schema_is_refused_with_a_clear_message(tmp_path: Path) -> N
     path = tmp_path / "state.db"
     await (await Store.open(path)).close()
     with sqlite3.connect(path) as conn:
-        conn.execute("PRAGMA user_version = 7")
+        conn.execute(f"PRAGMA user_version = {len(MIGRATIONS) + 1}")
     with pytest.raises(StoreError) as info:
         await Store.open(path)
     assert str(info.value) == (
-        f"state database {path} was written by a newer taskflow (schema 7, this one knows "
+        f"state database {path} was written by a newer taskflow (schema {len(MIGRATIONS) + 1}, this one knows "
         f"{len(MIGRATIONS)}); upgrade taskflow or use another --state-dir"
     )
-    assert user_version(path) == 7  # refused, not touched
+    assert user_version(path) == len(MIGRATIONS) + 1  # refused, not touched
 
 
 async def test_garbage_file_is_refused_not_a_traceback(tmp_path: Path) -> None:

@@ -21,6 +21,7 @@ from taskflow.client.hosts import HostsFile
 from taskflow.model import Role
 from taskflow.tui import TaskflowApp
 from taskflow.tui.clock import fixed_clock, fixed_host_metrics
+from taskflow.tui.state import Snapshot
 
 
 @pytest.fixture(autouse=True)
@@ -43,10 +44,11 @@ def offline_app() -> Callable[..., TaskflowApp]:
         connection: ConnectionState | None = None,
         watch_themes: bool = False,
         fleet: HostsFile | None = None,
+        snapshot: Snapshot | None = None,
     ) -> TaskflowApp:
         return TaskflowApp(
             fleet=fleet,
-            snapshot=sample_snapshot(role),
+            snapshot=snapshot or sample_snapshot(role),
             theme=theme,
             keys=keys,
             clock=fixed_clock(NOW),

@@ -29,6 +29,8 @@ from taskflow.protocol import (
     ListBreakers,
     ListRuns,
     ListTasks,
+    Pause,
+    Resume,
     ShowRun,
     TaskInfo,
     TriggerTask,
@@ -38,7 +40,7 @@ from taskflow.tui import TaskflowApp
 from taskflow.tui.bindings import MUTATING_ACTIONS, viewer_reason
 from taskflow.tui.screens.confirm import ConfirmScreen
 from taskflow.tui.screens.disable import DEFAULT_REASON, DisableScreen
-from taskflow.tui.widgets import DetailPane, LogPane, RunTreeView, TaskTree
+from taskflow.tui.widgets import DetailPane, LogPane, RunTreeView, StatusBar, TaskTree
 
 TASKS = """
 [tasks.hello]
@@ -47,6 +49,10 @@ command = "echo hello; echo '[bold]not markup[/bold]'; echo oops >&2"
 [tasks.sleepy]
 command = "sleep 60"
 service = "payments-api"
+
+[tasks.indexer]
+command = "echo indexing"
+pool = "db"
 
 [tasks.stream]
 command = 'for i in $(seq 1 900); do echo "out $i"; if [ $((i % 2)) = 0 ]; then echo "err $i" >&2; fi; sleep 0.1; done'
@@ -486,3 +492,76 @@ async def test_a_ten_thousand_node_run_tree_loads_in_pages_and_shows_counts(tmp_
             assert len(runs._index[ref.id].children) == 10_001
     finally:
         proc.cleanup()
+
+
+async def test_a_paused_pool_and_a_delayed_start_show_as_they_happen(daemon: DaemonProcess) -> None:
+    """An operator pauses pool db from the CLI: the header, the task and its held run say so;
+    a resume lets the run go. A delayed start shows its start time."""
+    from datetime import UTC, datetime, timedelta
+
+    app = live_app(daemon)
+    async with app.run_test(size=(120, 36)) as pilot:
+        tasks = app.screen.query_one(TaskTree)
+        runs = app.screen.query_one(RunTreeView)
+        header = app.query_one(StatusBar)
+        await until(lambda: "indexer" in tasks._index, "indexer in the tree")
+        await asyncio.to_thread(daemon.call, Pause(pool="db"))
+        await until(lambda: "paused" in tasks._index["indexer"].label.plain, "indexer marked paused")
+        await until(lambda: "⏸ pool db" in str(header.render()), "the header naming the paused pool")
+        assert "paused" not in tasks._index["hello"].label.plain  # not in the pool
+        held = await asyncio.to_thread(daemon.call, TriggerTask(task="indexer"))
+        await until(lambda: held.id in runs._index and runs._index[held.id].label.plain.startswith(" ○ indexer queued ⏸ paused"),
+                    "the held run, queued and paused")
+        await asyncio.to_thread(daemon.call, Resume(pool="db"))
+        await until(lambda: "succeeded" in runs._index[held.id].label.plain, "the run going once resumed")
+        await until(lambda: "paused" not in tasks._index["indexer"].label.plain, "indexer no longer paused")
+        await until(lambda: "paused" not in str(header.render()), "the header without a pause")
+
+        later = datetime.now(UTC) + timedelta(hours=3)
+        delayed = await asyncio.to_thread(daemon.call, TriggerTask(task="hello", at=later))
+        await until(lambda: delayed.id in runs._index, "the delayed run in the tree")
+        label = runs._index[delayed.id].label.plain
+        assert "pending starts" in label and later.strftime("%H:%M") in label, label
+        await asyncio.to_thread(daemon.call, Cancel(run_id=delayed.id))
+        await pilot.pause()
+
+
+async def test_p_pauses_a_task_and_colon_resume_releases_it(daemon: DaemonProcess) -> None:
+    """``p`` on a task asks, then pauses it in the daemon (audited); ``:pause pool db`` and
+    ``:resume pool db`` from the command palette do the same for a pool."""
+    from taskflow.protocol import PauseInfo, Status
+
+    app = live_app(daemon)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await select_task(app, pilot, "indexer")
+        await pilot.press("p")
+        await until(lambda: isinstance(app.screen, ConfirmScreen), "the Pause indexer? question")
+        await pilot.press("y")
+        await until(lambda: (daemon.call(Status()).paused or PauseInfo()).tasks == ["indexer"], "indexer paused in the daemon")
+        audit = daemon.call(ListAudit())
+        assert audit[0].action == "pause" and audit[0].args.get("task") == "indexer"
+        tree = app.screen.query_one(TaskTree)
+        await until(lambda: "paused" in tree._index["indexer"].label.plain, "indexer shown paused")
+        await select_task(app, pilot, "indexer")
+        await pilot.press("p")
+        await until(lambda: isinstance(app.screen, ConfirmScreen), "the Resume indexer? question")
+        await pilot.press("y")
+        await until(lambda: daemon.call(Status()).paused is None, "nothing paused any more")
+
+        for verb, expected in (("pause", ["db"]), ("resume", [])):
+            await pilot.press("colon")
+            await pilot.pause()
+            for key in f"{verb} pool db":
+                await pilot.press("space" if key == " " else key)
+            await pilot.pause(0.3)
+            await pilot.press("enter")
+            await until(lambda: isinstance(app.screen, ConfirmScreen), f"the {verb} question")
+            await pilot.press("y")
+            await until(lambda e=expected: _paused_pools(daemon) == e, f"pool db after :{verb}")
+
+
+def _paused_pools(daemon: DaemonProcess) -> list[str]:
+    from taskflow.protocol import Status
+
+    paused = daemon.call(Status()).paused
+    return paused.pools if paused is not None else []

@@ -238,3 +238,18 @@ def test_hosts_view(snap_compare, offline_app: AppFactory) -> None:
 
 def test_hosts_view_80x24(snap_compare, offline_app: AppFactory) -> None:
     assert snap_compare(offline_app(fleet=_fleet()), terminal_size=SMALL, run_before=_hosts_view_with_figures)
+
+
+def test_paused_scheduled_and_late(snap_compare, offline_app: AppFactory) -> None:
+    """Pool ``db`` paused (header, the task, its held run), a delayed start with its time and
+    a run past its ``expect``, at both sizes."""
+    from tui_sample import held_snapshot
+
+    assert snap_compare(offline_app(snapshot=held_snapshot()), terminal_size=SIZE, run_before=settle)
+    assert snap_compare(offline_app(snapshot=held_snapshot()), terminal_size=SMALL, run_before=settle)
+
+
+def test_history_paused_scheduled_and_late_80x24(snap_compare, offline_app: AppFactory) -> None:
+    from tui_sample import held_snapshot
+
+    assert snap_compare(offline_app(snapshot=held_snapshot()), terminal_size=SMALL, run_before=pressing("2"))

@@ -20,7 +20,7 @@ from taskflow.model import (
     TaskSpec,
     Trigger,
 )
-from taskflow.protocol import StatusInfo, TaskInfo, Welcome
+from taskflow.protocol import PauseInfo, StatusInfo, TaskInfo, Welcome
 from taskflow.tui.state import Snapshot
 
 NOW = datetime(2026, 3, 1, 12, 0, 0, tzinfo=UTC)
@@ -129,3 +129,21 @@ def sample_snapshot(role: Role = Role.OPERATOR) -> Snapshot:
             run_id(20): [("stdout", f"uploading chunk {i}/12") for i in range(1, 6)] + [("stderr", "retrying chunk 5")],
         },
     )
+
+
+def held_snapshot() -> Snapshot:
+    """The sample with what waits on an operator or the clock: pool ``db`` paused (``etl``'s
+    queued run is held), a run started with ``run --in 2h30m`` and a run past its ``expect``."""
+    snapshot = sample_snapshot()
+    snapshot.status.paused = PauseInfo(pools=["db"])
+    snapshot.tasks.append(TaskInfo(name="etl", kind="command", pool="db", paused=True, last_state=RunState.SUCCEEDED))
+    snapshot.runs[:0] = [
+        RunTree(run=Run(id=run_id(50), task="etl", root_id=run_id(50), state=RunState.QUEUED, created_at=ago(40))),
+        RunTree(run=Run(id=run_id(51), task="hello", root_id=run_id(51), state=RunState.PENDING, created_at=ago(10),
+                        not_before=NOW + timedelta(hours=2, minutes=30), requested_by="alice")),
+        RunTree(run=Run(id=run_id(52), task="nightly/backup", root_id=run_id(52), state=RunState.RUNNING,
+                        created_at=ago(1300), started_at=ago(1290), attempts=1, late_at=ago(690)),
+                attempts=[Attempt(run_id=run_id(52), number=1, state=RunState.RUNNING, pid=6161,
+                                  started_at=ago(1290))]),
+    ]
+    return snapshot

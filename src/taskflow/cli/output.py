@@ -83,9 +83,20 @@ def run_detail(run: Any) -> str | None:
         detail = str(run.skip_reason)
     if str(run.state) == "pending" and getattr(run, "not_before", None) is not None:
         detail = f"scheduled for {local_time(run.not_before)}"  # run --at / --in
+    if str(run.state) == "pending" and getattr(run, "after_run", None) is not None:
+        detail = f"after {run.after_run}"  # a backfill slot waiting for the run before it
     if getattr(run, "late_at", None) is not None:
         detail = "late" if detail is None else f"{detail}, late"
+    if getattr(run, "marked_at", None) is not None and detail != "marked":  # skipped (marked) says it
+        detail = "marked" if detail is None else f"{detail}, marked"
     return detail
+
+
+def marked_line(run: Any) -> str | None:
+    """``marked succeeded by alice: restored by hand (was failed)``; None if never marked."""
+    if getattr(run, "marked_at", None) is None:
+        return None
+    return f"marked {run.state} by {run.marked_by or 'unknown'}: {run.marked_reason or ''} (was {run.marked_from})"
 
 
 def ended_line(run: Any, *, with_id: bool = False) -> Text:
@@ -96,9 +107,16 @@ def ended_line(run: Any, *, with_id: bool = False) -> Text:
     if with_id:
         line.append(f"  {run.id}")
     line.append(f"  {run.task}  {format_duration(run.duration)}")
-    if run.message and run.state != RunState.SUCCEEDED:
+    if marked_line(run) is not None:
+        line.append(f"  {marked_line(run)}")
+    elif run.message and run.state != RunState.SUCCEEDED:
         line.append(f"  {run.message}")
     return line
+
+
+def rfc3339(when: datetime) -> str:
+    """``2026-01-02T02:00:00Z``: a time in UTC as ``--json`` and the task environment give it."""
+    return when.astimezone(UTC).replace(tzinfo=None).isoformat() + "Z"
 
 
 def local_time(when: datetime | None) -> str:

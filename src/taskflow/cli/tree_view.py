@@ -13,7 +13,7 @@ from __future__ import annotations
 from rich.text import Text
 from rich.tree import Tree
 
-from taskflow.cli.output import STATE_STYLES, local_time, run_detail, state_text
+from taskflow.cli.output import STATE_STYLES, local_time, marked_line, rfc3339, run_detail, state_text
 from taskflow.model import Attempt, RunTree, format_duration, format_size
 from taskflow.protocol import RunSummary
 
@@ -58,13 +58,19 @@ def _run_label(tree: RunTree, *, root: bool) -> Text:
         label.append(f"  {run.id}  {run.trigger} at {local_time(run.created_at)}", style="dim")
         if run.requested_by:
             label.append(f" by {run.requested_by}", style="dim")
+        if run.scheduled_at is not None:  # the schedule slot it runs for (schedule, backfill)
+            label.append(f"  slot {rfc3339(run.scheduled_at)}", style="dim")
     else:
         label.append(f"  {run.id}", style="dim")
     if run.progress is not None and not run.state.terminal:
         label.append(f"  {run.progress:.0%}")
         if run.progress_message:
             label.append(f" {run.progress_message}")
-    if run.message and run.state != "succeeded":
+    marked = marked_line(run)
+    if marked is not None:  # the operator's word replaces the message of how it ended
+        label.append("  ")
+        label.append(marked, style="bold")
+    elif run.message and run.state != "succeeded":
         label.append("  ")
         label.append(run.message, style=STATE_STYLES.get(str(run.state), ""))
     return label

@@ -193,13 +193,21 @@ def _start_daemon(state_dir: Path, socket_path: str, tasks: Path) -> subprocess.
 
 
 #: Trees the demo starts at once so the dashboard has something moving from the first second.
-DEMO_KICK_OFF = ("deploy", "checks", "batch")
+#: ``reindex`` waits in the paused pool ``frozen`` (examples/holds.toml): a held run from the start.
+DEMO_KICK_OFF = ("deploy", "checks", "batch", "reindex")
+#: The scheduled task the demo backfills over its last ``DEMO_BACKFILL_DAYS`` days
+#: (examples/daily-export.toml): one run per missed slot, each with its own day.
+DEMO_BACKFILL = "daily-export"
+DEMO_BACKFILL_DAYS = 3
 
 
 def _kick_off(socket_path: str) -> None:
-    from taskflow.client import Client, ClientError
-    from taskflow.protocol import TriggerTask
+    from datetime import UTC, datetime, timedelta
 
+    from taskflow.client import Client, ClientError
+    from taskflow.protocol import Backfill, TriggerTask
+
+    now = datetime.now(UTC)
     try:
         with Client.connect(socket_path, timeout=2.0) as client:
             for task in DEMO_KICK_OFF:
@@ -207,6 +215,10 @@ def _kick_off(socket_path: str) -> None:
                     client.call(TriggerTask(task=task))
                 except ClientError:
                     pass  # a custom --tasks folder may not have it
+            try:
+                client.call(Backfill(task=DEMO_BACKFILL, start=now - timedelta(days=DEMO_BACKFILL_DAYS), end=now))
+            except ClientError:
+                pass
     except ClientError:
         pass
 

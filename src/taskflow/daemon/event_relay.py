@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from taskflow.daemon.views import public_run
 from taskflow.engine import events
-from taskflow.protocol import AttemptChanged, BreakerChanged, RunChanged, TaskChanged
+from taskflow.protocol import AttemptChanged, BreakerChanged, RunChanged, TaskChanged, TasksReloaded
 from taskflow.protocol.events import TOPIC_ATTEMPTS, TOPIC_BREAKERS, TOPIC_RUNS, TOPIC_TASKS
 
 if TYPE_CHECKING:
@@ -42,5 +42,11 @@ class EventRelay:
                 sink.publish(TOPIC_BREAKERS, BreakerChanged(state=state))
             case events.TaskChanged(name=name) if name in self.engine.tasks:
                 sink.publish(TOPIC_TASKS, TaskChanged(task=self.views.task_info(name)))
+            case events.PausesChanged(names=names):
+                if names is None:  # so many that clients re-list the tasks
+                    sink.publish(TOPIC_TASKS, TasksReloaded(tasks=len(self.engine.tasks)))
+                for name in names or ():
+                    if name in self.engine.tasks:
+                        sink.publish(TOPIC_TASKS, TaskChanged(task=self.views.task_info(name)))
             case events.TaskChanged() | events.TasksUpdated():
                 pass  # a task gone by now; a reload announces itself (``TasksReloaded``)

@@ -16,7 +16,9 @@ from typing import TYPE_CHECKING, Any, Protocol
 import msgspec
 
 from taskflow.daemon.artifacts import ArtifactError, list_artifacts, read_artifact
+from taskflow.daemon.backfill import audited_count, backfill_task
 from taskflow.daemon.paging import SkeletonNode, TreeSkeleton, fitting, leaf_counts, task_page
+from taskflow.daemon.plan import plan_task
 from taskflow.daemon.server import Peer, RequestError
 from taskflow.daemon.views import public_run
 from taskflow.engine.errors import EngineError
@@ -34,6 +36,8 @@ from taskflow.model import (
     TaskSpec,
 )
 from taskflow.protocol import (
+    Backfill,
+    BackfillInfo,
     Cancel,
     DisableTask,
     EnableTask,
@@ -48,10 +52,12 @@ from taskflow.protocol import (
     ListRuns,
     ListTasks,
     LogChunk,
+    Mark,
     PageRunTree,
     PageTasks,
     Pause,
     PauseInfo,
+    PlanTask,
     ReadLogs,
     Reload,
     ReloadInfo,
@@ -67,6 +73,7 @@ from taskflow.protocol import (
     SummarizeRun,
     TaskInfo,
     TaskPage,
+    TaskPlan,
     TreePage,
     TriggerTask,
     TripBreaker,
@@ -127,6 +134,8 @@ class EngineOperations(Protocol):
         ...
 
     async def rerun(self, run_id: str, *, failed_only: bool = False, requested_by: str | None = None) -> Run: ...
+
+    async def mark(self, run_id: str, state: RunState, reason: str, requested_by: str | None = None) -> Run: ...
 
     async def set_enabled(self, name: str, enabled: bool, reason: str | None, by: str | None) -> object: ...
 
@@ -197,10 +206,12 @@ class RequestHandler:
             ReadArtifact: self.read_artifact,
             ListBreakers: self.list_breakers,
             ListAudit: self.list_audit,
+            PlanTask: self.plan,
             TriggerTask: self.trigger,
             Exec: self.exec_adhoc,
             Cancel: self.cancel,
             Rerun: self.rerun,
+            Mark: self.mark,
             EnableTask: self.enable,
             DisableTask: self.disable,
             ResetBreaker: self.reset_breaker,
@@ -208,6 +219,7 @@ class RequestHandler:
             Reload: self.reload,
             Pause: self.pause,
             Resume: self.resume,
+            Backfill: self.backfill,
         }
 
     async def __call__(self, request: Request[Any], peer: Peer) -> Any:
@@ -222,7 +234,7 @@ class RequestHandler:
         except RequestError as exc:
             await self._audit(request, peer, exc.message)
             raise
-        await self._audit(request, peer, _outcome(result))
+        await self._audit(request, peer, _outcome(result), audited_count(result))
         return result
 
     async def _call(self, route: Callable[[Any, Peer], Awaitable[Any]], request: Any, peer: Peer) -> Any:
@@ -249,10 +261,13 @@ class RequestHandler:
                 f"{action.replace('_', ' ')} needs the {needed} role; {peer.user} is {_article(peer.role)} {peer.role}",
             )
 
-    async def _audit(self, request: Request[Any], peer: Peer, outcome: str) -> None:
+    async def _audit(
+        self, request: Request[Any], peer: Peer, outcome: str, extra: dict[str, Any] | None = None
+    ) -> None:
         args = msgspec.to_builtins(request)
         args.pop("id", None)
         args.pop("type", None)
+        args.update(extra or {})  # what only the answer knows (how many runs a backfill made)
         entry = AuditEntry(
             at=datetime.now(UTC),
             user=peer.user,
@@ -475,6 +490,10 @@ class RequestHandler:
     async def list_audit(self, request: ListAudit, peer: Peer) -> list[AuditEntry]:
         return await self.store.audit(max(1, min(request.limit, 10_000)))
 
+    async def plan(self, request: PlanTask, peer: Peer) -> TaskPlan:
+        """What a trigger would run (a read: viewers may plan; nothing is stored)."""
+        return plan_task(self.views.engine, self.daemon.config.executor, request)
+
     # ---------------------------------------------------------------- mutations
 
     async def trigger(self, request: TriggerTask, peer: Peer) -> RunRef:
@@ -500,6 +519,10 @@ class RequestHandler:
         run = await self.engine.rerun(request.run_id, failed_only=request.failed_only, requested_by=peer.user)
         return RunRef(id=run.id, task=run.task)
 
+    async def mark(self, request: Mark, peer: Peer) -> Run:
+        run = await self.engine.mark(request.run_id, request.state, request.reason, requested_by=peer.user)
+        return public_run(run)
+
     async def enable(self, request: EnableTask, peer: Peer) -> TaskInfo:
         await self.engine.set_enabled(request.name, True, None, peer.user)
         return self.views.task_info(request.name)
@@ -521,6 +544,9 @@ class RequestHandler:
     async def resume(self, request: Resume, peer: Peer) -> PauseInfo:
         await self.engine.resume(everything=request.all, pool=request.pool, task=request.task)
         return self.views.pause_info()
+
+    async def backfill(self, request: Backfill, peer: Peer) -> BackfillInfo:
+        return await backfill_task(self.views.engine, request, peer.user)
 
     async def reload(self, request: Reload, peer: Peer) -> ReloadInfo:
         return await self.daemon.reload()

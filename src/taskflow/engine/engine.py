@@ -19,6 +19,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import msgspec
@@ -27,18 +28,19 @@ import psutil
 from taskflow.engine.catalog import TaskCatalog, TaskStatus
 from taskflow.engine.decision.adaptive import effective_workers
 from taskflow.engine.decision.breakers import ServiceBoard
-from taskflow.engine.decision.runtree import adhoc_spec, plan_rerun, plan_run_tree
+from taskflow.engine.decision.marking import MARK_STATES, MarkRefused
+from taskflow.engine.decision.runtree import PlannedRun, adhoc_spec, decode_spec, plan_rerun, plan_run_tree
 from taskflow.engine.decision.scheduler import Pauses, Scheduler
 from taskflow.engine.errors import EngineError
-from taskflow.engine.events import EngineEvent, EventBus, RunUpdated, TaskChanged, TasksUpdated
+from taskflow.engine.events import EngineEvent, EventBus, PausesChanged, RunUpdated, TaskChanged, TasksUpdated
 from taskflow.engine.executor import Executor, OutputChunk
 from taskflow.engine.hooks import apply_post_run, apply_pre_run
 from taskflow.engine.ledger import ActiveRun, RunLedger, as_datetime, refused_outcome
 from taskflow.engine.pycheck import PythonChecks
 from taskflow.engine.recovery import reconcile_runs
-from taskflow.engine.results import upstream_env
+from taskflow.engine.results import slot_env, upstream_env
 from taskflow.engine.timers import ScheduleTimer
-from taskflow.model import BreakerSettings, BreakerState, Run, StopMode, TaskSet, TaskSpec, Trigger
+from taskflow.model import BreakerSettings, BreakerState, Run, RunState, StopMode, TaskSet, TaskSpec, Trigger
 from taskflow.pytask.history import HISTORY_KEY, HISTORY_LIMIT
 from taskflow.pytask.hooks import RunRejected
 from taskflow.pytask.probe import IMPORT_TIMEOUT
@@ -244,11 +246,16 @@ class Engine:
         carried_over: Mapping[str, Run] | None = None,
         start_at: float | None = None,
         priority: int | None = None,
+        scheduled_at: datetime | None = None,
+        after: str | None = None,
     ) -> Run:
         """Create a run tree for ``name``; returns its root run once the intent is durable.
 
         ``start_at`` delays the start: the root waits ``pending`` with ``not_before`` until
-        then (a *scheduled* run). ``priority`` overrides every run's priority in the tree."""
+        then (a *scheduled* run). ``priority`` overrides every run's priority in the tree.
+        ``scheduled_at``: the schedule slot the tree runs for (every run of it records it;
+        its leaves get ``TASKFLOW_SCHEDULED_AT``). ``after``: the root waits ``pending`` until
+        that run has ended (backfill slots, one at a time)."""
         if self._stopping:
             raise EngineError("unavailable", "the daemon is shutting down and accepts no new runs")
         if priority is not None and not 0 <= priority <= 3:
@@ -256,21 +263,7 @@ class Engine:
         if start_at is not None and start_at < self.clock() - 5:
             raise EngineError("bad_request", f"start time {as_datetime(start_at).isoformat()} is in the past")
         table = tasks if tasks is not None else self.catalog.tasks
-        spec = table.get(name)
-        if spec is None:
-            raise EngineError("not_found", f"no task named {name!r}")
-        if tasks is None:
-            refusal = self.catalog.refusal(name)
-            if refusal:
-                raise EngineError("conflict", refusal)
-        try:
-            params = apply_pre_run(spec, dict(params or {}))
-        except RunRejected as exc:
-            raise EngineError("conflict", f"run of {name} rejected by a pre-run hook: {exc}") from None
-        if spec.kind == "python":
-            problem = self.catalog.python.param_problem(spec, params)
-            if problem is not None:
-                raise EngineError("bad_request", f"{name}: {problem}")
+        _, params = self.checked_trigger(name, params, tasks)
         planned = plan_run_tree(
             table,
             name,
@@ -284,12 +277,39 @@ class Engine:
         if priority is not None:
             for p in planned:
                 p.run.priority = priority
+        if scheduled_at is not None:
+            for p in planned:
+                p.run.scheduled_at = scheduled_at
+        planned[0].run.after_run = after
         if start_at is not None and start_at > self.clock():
             planned[0].run.not_before = as_datetime(start_at)
         await self._load_history(p.spec for p in planned)
         await self.store.save_runs((p.run for p in planned), new=True)
         self.ledger.admit(planned, self.clock())
         return planned[0].run
+
+    def checked_trigger(
+        self, name: str, params: Mapping[str, Any] | None = None, tasks: Mapping[str, TaskSpec] | None = None
+    ) -> tuple[TaskSpec, dict[str, Any]]:
+        """What ``trigger`` checks before it plans (shared with ``taskflow plan``): the task
+        exists and may be triggered, the pre-run hooks accept the params (and may adjust
+        them), a Python task's function takes them. Returns the spec and the final params."""
+        spec = (tasks if tasks is not None else self.catalog.tasks).get(name)
+        if spec is None:
+            raise EngineError("not_found", f"no task named {name!r}")
+        if tasks is None:
+            refusal = self.catalog.refusal(name)
+            if refusal:
+                raise EngineError("conflict", refusal)
+        try:
+            checked = apply_pre_run(spec, dict(params or {}))
+        except RunRejected as exc:
+            raise EngineError("conflict", f"run of {name} rejected by a pre-run hook: {exc}") from None
+        if spec.kind == "python":
+            problem = self.catalog.python.param_problem(spec, checked)
+            if problem is not None:
+                raise EngineError("bad_request", f"{name}: {problem}")
+        return spec, checked
 
     async def exec_adhoc(
         self,
@@ -332,6 +352,7 @@ class Engine:
             requested_by=requested_by,
             tasks=None if use_files else plan.snapshot,
             carried_over=plan.carried_over,
+            scheduled_at=root.scheduled_at,  # a rerun of a slot's run is for the same slot
         )
 
     # ------------------------------------------------------------------ pausing
@@ -387,9 +408,13 @@ class Engine:
     async def _set_pauses(self, pauses: Pauses) -> Pauses:
         record = {"all": pauses.all, "pools": sorted(pauses.pools), "tasks": sorted(pauses.tasks)}
         await self.store.settled(self.store.set_meta(PAUSES_KEY, json.dumps(record)))
+        specs = self.catalog.tasks.values()
+        held_before = {spec.name for spec in specs if self.holds(spec)}
         self.scheduler.set_pauses(pauses)
+        changed = held_before ^ {spec.name for spec in specs if self.holds(spec)}
         self.timer.reload()  # resumed schedules fire what they missed, by their policy
         self.bus.publish(TasksUpdated())
+        self.bus.publish(PausesChanged(tuple(sorted(changed)) if len(changed) <= PAUSE_CHANGES_LISTED else None))
         self.wake()
         return pauses
 
@@ -405,6 +430,45 @@ class Engine:
         for handle in self.ledger.cancel(run_id, self.clock(), f"cancelled by {requested_by or 'unknown'}"):
             handle.cancel()
         return active.run
+
+    async def mark(self, run_id: str, state: RunState, reason: str, requested_by: str | None = None) -> Run:
+        """Mark an ended run that did not succeed ``succeeded`` or ``skipped`` (``taskflow
+        mark``): its dependents skipped because of it run, its groups are decided again.
+        Answered once the mark is durable."""
+        if self._stopping:
+            raise EngineError("unavailable", "the daemon is shutting down and accepts no marks")
+        if state not in MARK_STATES:
+            raise EngineError("bad_request", f"a run can be marked succeeded or skipped, not {state}")
+        reason = reason.strip()
+        if not reason:
+            raise EngineError("bad_request", "a mark needs a reason (--reason TEXT)")
+        stored: list[PlannedRun] | None = None
+        if run_id not in self.ledger.active:
+            await self.store.flush()
+            run = await self.store.get_run(run_id)
+            tree = None if run is None else await self.store.run_tree(run.root_id)
+            if tree is None:
+                raise EngineError("not_found", f"no run {run_id}")
+            stored = [PlannedRun(node.run, self._spec_of(node.run)) for node in tree.walk()]
+        if run_id in self.ledger.active:  # its tree came back in flight while it was read
+            stored = None
+        try:
+            marked, commit = self.ledger.mark(
+                run_id, state, by=requested_by or "unknown", reason=reason, now=self.clock(), stored=stored
+            )
+        except MarkRefused as exc:
+            raise EngineError("conflict", str(exc)) from None
+        await self.store.settled(commit)
+        return marked
+
+    def _spec_of(self, run: Run) -> TaskSpec:
+        """The spec a stored run ran with: its snapshot, else today's definition."""
+        if run.spec:
+            return decode_spec(run.spec)
+        spec = self.catalog.tasks.get(run.task)
+        if spec is None:
+            raise EngineError("conflict", f"run {run.id} ({run.task}) cannot be reopened: its task definition is gone")
+        return spec
 
     async def trip_breaker(self, service: str, by: str | None) -> BreakerState:
         return await self._breaker_changed(self.board.trip(service, self.clock(), by))
@@ -471,6 +535,8 @@ class Engine:
             return
         if spec.name in self._history and self.catalog.python.wants_history(spec):
             params[HISTORY_KEY] = list(self._history[spec.name])
+        if active.run.scheduled_at is not None:  # the slot a scheduled or backfill run is for
+            spec = msgspec.structs.replace(spec, env={**spec.env, **slot_env(active.run.scheduled_at)})
         if spec.depends_on:  # results that flow: where each dependency's result is
             spec = msgspec.structs.replace(
                 spec, env={**spec.env, **upstream_env(self.ledger.upstream(active), self.executor.locate_output)}
@@ -527,6 +593,9 @@ def _past_run(run: Run) -> dict[str, Any]:
 
 #: The store's meta key of the pauses (JSON: all, pools, tasks).
 PAUSES_KEY = "pauses"
+
+#: A pause that holds or frees more tasks than this is announced as "list the tasks again".
+PAUSE_CHANGES_LISTED = 200
 
 
 def _pauses_from(text: str | None) -> Pauses:

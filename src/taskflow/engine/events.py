@@ -51,7 +51,15 @@ class TasksUpdated:
     """The task set was (re)loaded."""
 
 
-EngineEvent = RunUpdated | AttemptUpdated | BreakerChanged | TaskChanged | TasksUpdated
+@dataclass(frozen=True, slots=True)
+class PausesChanged:
+    """A pause or resume changed which tasks' queued runs are held: ``names`` (None when
+    so many changed that clients had better list the tasks again)."""
+
+    names: tuple[str, ...] | None
+
+
+EngineEvent = RunUpdated | AttemptUpdated | BreakerChanged | TaskChanged | TasksUpdated | PausesChanged
 Subscriber = Callable[[EngineEvent], None]
 
 

@@ -22,12 +22,13 @@ from types import MappingProxyType
 from typing import Any, Protocol
 
 from taskflow.engine.decision.breakers import ServiceBoard
+from taskflow.engine.decision.marking import MarkRefused, plan_mark
 from taskflow.engine.decision.retry import retry_delay, should_retry
 from taskflow.engine.decision.runtree import PlannedRun, to_sched_runs
 from taskflow.engine.decision.scheduler import SchedRun, Scheduler, Transition
 from taskflow.engine.events import AttemptUpdated, BreakerChanged, EventBus, RunUpdated
 from taskflow.engine.executor import AttemptHandle, AttemptOutcome
-from taskflow.model import Attempt, BreakerState, ErrorType, Run, RunState, TaskSpec
+from taskflow.model import Attempt, BreakerState, ErrorType, Run, RunState, SkipReason, TaskSpec
 
 log = logging.getLogger(__name__)
 
@@ -195,6 +196,8 @@ class RunLedger:
     def _sched_runs(self, planned: list[PlannedRun]) -> list[SchedRun]:
         sched = to_sched_runs(planned, self._seq)
         self._seq += len(sched)
+        for p, view in zip(planned, sched, strict=True):
+            view.after = p.run.after_run  # a backfill slot waits for the run before it
         return sched
 
     # ------------------------------------------------------------------ starting
@@ -327,6 +330,66 @@ class RunLedger:
         self._wake()
         return handles
 
+    def mark(
+        self, run_id: str, state: RunState, *, by: str, reason: str, now: float,
+        stored: list[PlannedRun] | None = None,
+    ) -> tuple[Run, asyncio.Future[None]]:
+        """Mark an ended run ``state`` (``taskflow mark``) and reopen its tree as
+        ``decision.marking`` plans it; returns the run and the future of the mark's commit.
+
+        ``stored`` is the run's whole tree as the store has it, for a tree that already ended
+        (not in the ledger any more). The changed runs are saved in one write; then the tree
+        is handed to the scheduler afresh from its runs' states — exactly what recovery would
+        do with them after a crash — so released runs start and groups are decided again.
+        Raises ``MarkRefused`` when the run may not be marked."""
+        active = self._active.get(run_id)
+        if active is not None:
+            root_id = active.run.root_id
+            members = [PlannedRun(a.run, a.spec) for a in self._active.values() if a.run.root_id == root_id]
+            parent_id = active.run.parent_id
+            while parent_id is not None and parent_id in self._active:
+                sched = self.scheduler.get(parent_id)
+                if sched is not None and sched.cancelling and not sched.state.terminal:
+                    raise MarkRefused(f"run {run_id} is in a tree being cancelled; wait until it ends")
+                parent_id = self._active[parent_id].run.parent_id
+        elif stored is not None:
+            members = stored
+        else:
+            raise MarkRefused(f"no run {run_id}")
+        plan = plan_mark(members, run_id, state)
+        by_id = {p.run.id: p.run for p in members}
+        target = by_id[run_id]
+        target.marked_from, target.marked_by, target.marked_reason = target.state, by, reason
+        target.marked_at = as_datetime(now)
+        target.state = state
+        target.skip_reason = SkipReason.MARKED if state is RunState.SKIPPED else None
+        target.error_type = None
+        for rid in (*plan.released, *plan.reopened):
+            run = by_id[rid]
+            run.state = RunState.PENDING if rid in plan.released else RunState.RUNNING
+            run.skip_reason = run.error_type = run.message = run.finished_at = None
+        for rid, message in plan.messages.items():
+            by_id[rid].message = message
+        changed = [target, *(by_id[rid] for rid in (*plan.released, *plan.reopened, *plan.messages))]
+
+        if active is not None:
+            cancelling = {p.run.id for p in members if (s := self.scheduler.get(p.run.id)) is not None and s.cancelling}
+            self.scheduler.forget(target.root_id)  # re-added below from the new states
+        else:
+            cancelling = set()
+            self._register(members)
+        sched_runs = self._sched_runs(members)
+        for sched in sched_runs:
+            sched.cancelling = sched.id in cancelling
+        commit = self.records.save_runs(changed)
+        for run in changed:
+            if not run.state.terminal:
+                self.bus.publish(RunUpdated(run))
+        self._after_commit(commit, [run for run in changed if run.state.terminal])
+        self._apply(self.scheduler.add(sched_runs, now), now)
+        self._wake()
+        return target, commit
+
     # ------------------------------------------------------------------ other records
 
     def record_start(self, run: Run, attempt: Attempt) -> None:
@@ -431,6 +494,8 @@ class RunLedger:
                 if self._unsaved.get(run.id) is run:
                     del self._unsaved[run.id]
             for run in runs:
+                if not run.state.terminal:  # reopened by a mark before its end was saved
+                    continue
                 self._last_runs[run.task] = run
                 self.bus.publish(RunUpdated(run))
                 if run.parent_id is None:

@@ -2,6 +2,11 @@
 
 The pure rules (next fire, missed-fire policy) live in ``schedules``; this module owns the
 clock: one asyncio task sleeping until the earliest next fire, woken early on reload.
+
+Every run a fire starts knows its slot (``Run.scheduled_at``). Overlap: without
+``allow_overlap`` a fire finding the task's previous run still going is dropped — except
+under ``missed = "all"``, where every slot runs: the fire queues behind the last run of the
+task (``after``), one after another, at most ``max_missed`` waiting at a time.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ from typing import Protocol
 
 from taskflow.engine.decision.schedules import due_fires
 from taskflow.engine.errors import EngineError
-from taskflow.model import Run, TaskSpec, Trigger
+from taskflow.model import Run, RunState, TaskSpec, Trigger
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +39,10 @@ class Triggers(Protocol):
     def is_enabled(self, name: str) -> bool: ...
     def is_paused(self, name: str) -> bool: ...
     def active_runs_of(self, task: str) -> list[Run]: ...
-    async def trigger(self, name: str, *, trigger: Trigger, requested_by: str | None) -> Run: ...
+    async def trigger(
+        self, name: str, *, trigger: Trigger, requested_by: str | None,
+        scheduled_at: datetime | None = None, after: str | None = None,
+    ) -> Run: ...
 
 
 class ScheduleTimer:
@@ -107,12 +115,24 @@ class ScheduleTimer:
         if not triggers.is_enabled(name):
             log.info("schedule of %s due at %s not fired: task is disabled", name, fire_time)
             return
-        assert spec.schedule is not None
-        if not spec.schedule.allow_overlap and triggers.active_runs_of(name):
-            log.info("schedule of %s due at %s skipped: the previous run is still going", name, fire_time)
-            return
+        schedule = spec.schedule
+        assert schedule is not None
+        after: str | None = None
+        active = [run for run in triggers.active_runs_of(name) if run.is_root]
+        if not schedule.allow_overlap and active:
+            if schedule.missed != "all":
+                log.info("schedule of %s due at %s skipped: the previous run is still going", name, fire_time)
+                return
+            waiting = [run for run in active if run.after_run is not None and run.state is RunState.PENDING]
+            if len(waiting) >= max(1, schedule.max_missed):
+                log.info("schedule of %s due at %s dropped: %d runs already wait their turn (max_missed)",
+                         name, fire_time, len(waiting))
+                return
+            after = max(active, key=lambda run: run.id).id  # the newest: slots queue in order
         try:
-            run = await triggers.trigger(name, trigger=Trigger.SCHEDULE, requested_by="schedule")
+            run = await triggers.trigger(
+                name, trigger=Trigger.SCHEDULE, requested_by="schedule", scheduled_at=fire_time, after=after
+            )
             log.info("schedule fired %s for %s as run %s", name, fire_time.isoformat(), run.id)
         except EngineError as exc:
             log.warning("schedule of %s not fired: %s", name, exc.message)

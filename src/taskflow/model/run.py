@@ -50,6 +50,7 @@ class ErrorType(enum.StrEnum):
 class SkipReason(enum.StrEnum):
     UPSTREAM = "upstream"  # a required dependency did not succeed
     CONDITION = "condition"  # run_if not met
+    MARKED = "marked"  # an operator marked it skipped (``taskflow mark``): it counts as done
 
 
 class Trigger(enum.StrEnum):
@@ -57,6 +58,7 @@ class Trigger(enum.StrEnum):
     SCHEDULE = "schedule"
     RERUN = "rerun"
     ADHOC = "adhoc"
+    BACKFILL = "backfill"  # ``taskflow backfill``: one run per past schedule slot
 
 
 class Attempt(msgspec.Struct, kw_only=True):
@@ -108,6 +110,13 @@ class Run(msgspec.Struct, kw_only=True):
     progress_message: str | None = None
     requested_by: str | None = None
     late_at: datetime | None = None  # when it went past its task's ``expect`` (still in flight)
+    scheduled_at: datetime | None = None  # the schedule slot it runs for (schedule, backfill); None: manual
+    after_run: str | None = None  # root only: waits ``pending`` until that run ended (slots one at a time)
+    # Set when an operator marked the ended run succeeded or skipped (``taskflow mark``).
+    marked_by: str | None = None
+    marked_reason: str | None = None
+    marked_from: RunState | None = None  # its state before the mark
+    marked_at: datetime | None = None
     spec: bytes | None = None  # msgpack TaskSpec snapshot for ad-hoc runs and removed tasks
 
     @property

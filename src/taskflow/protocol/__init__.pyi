@@ -23,6 +23,18 @@ from taskflow.protocol.artifacts import (
 from taskflow.protocol.artifacts import (
     ReadArtifact as ReadArtifact,
 )
+from taskflow.protocol.backfill import (
+    BACKFILL_LIMIT as BACKFILL_LIMIT,
+)
+from taskflow.protocol.backfill import (
+    Backfill as Backfill,
+)
+from taskflow.protocol.backfill import (
+    BackfilledRun as BackfilledRun,
+)
+from taskflow.protocol.backfill import (
+    BackfillInfo as BackfillInfo,
+)
 from taskflow.protocol.base import (
     Body as Body,
 )
@@ -158,6 +170,18 @@ from taskflow.protocol.messages import (
 from taskflow.protocol.messages import (
     ServerMessage as ServerMessage,
 )
+from taskflow.protocol.plan import (
+    PLAN_PAGE as PLAN_PAGE,
+)
+from taskflow.protocol.plan import (
+    PlannedNode as PlannedNode,
+)
+from taskflow.protocol.plan import (
+    PlanTask as PlanTask,
+)
+from taskflow.protocol.plan import (
+    TaskPlan as TaskPlan,
+)
 from taskflow.protocol.replies import (
     PROTOCOL_VERSION as PROTOCOL_VERSION,
 )
@@ -232,6 +256,9 @@ from taskflow.protocol.task_requests import (
 )
 from taskflow.protocol.task_requests import (
     ListTasks as ListTasks,
+)
+from taskflow.protocol.task_requests import (
+    Mark as Mark,
 )
 from taskflow.protocol.task_requests import (
     PageRunTree as PageRunTree,

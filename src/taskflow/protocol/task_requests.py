@@ -17,8 +17,10 @@ from typing import Any, get_args
 
 from taskflow.model import AuditEntry, BreakerState, Run, RunState, RunTree, TaskSpec
 from taskflow.protocol.artifacts import ListArtifacts, ReadArtifact
+from taskflow.protocol.backfill import Backfill
 from taskflow.protocol.daemon_requests import Health, Reload, Status, Subscribe, Unsubscribe
 from taskflow.protocol.daemon_views import PauseInfo
+from taskflow.protocol.plan import PlanTask
 from taskflow.protocol.request_base import Request, response_type, result_decoder
 from taskflow.protocol.task_views import LogChunk, LogStream, RunRef, RunSummary, TaskInfo, TaskPage, TreePage
 
@@ -27,6 +29,7 @@ __all__ = [
     "REQUEST_TYPES",
     "RESPONSE_TYPES",
     "AnyRequest",
+    "Backfill",
     "Cancel",
     "DisableTask",
     "EnableTask",
@@ -38,9 +41,11 @@ __all__ = [
     "ListBreakers",
     "ListRuns",
     "ListTasks",
+    "Mark",
     "PageRunTree",
     "PageTasks",
     "Pause",
+    "PlanTask",
     "ReadLogs",
     "Reload",
     "Request",
@@ -180,6 +185,16 @@ class Rerun(Request[RunRef], kw_only=True):
     failed_only: bool = False
 
 
+class Mark(Request[Run], kw_only=True):
+    """Mark an ended run that did not succeed as ``succeeded`` or ``skipped``, with a reason:
+    its dependents skipped because of it run, its groups are decided again. Answers the
+    marked run (with ``marked_by``, ``marked_reason``, ``marked_from``, ``marked_at``)."""
+
+    run_id: str
+    state: RunState
+    reason: str
+
+
 class EnableTask(Request[TaskInfo], kw_only=True):
     name: str
 
@@ -232,10 +247,13 @@ AnyRequest = (
     | ReadArtifact
     | ListBreakers
     | ListAudit
+    | PlanTask
     | TriggerTask
     | Exec
     | Cancel
     | Rerun
+    | Mark
+    | Backfill
     | EnableTask
     | DisableTask
     | ResetBreaker
@@ -251,7 +269,7 @@ REQUEST_TYPES: tuple[type[Request[Any]], ...] = get_args(AnyRequest)
 # Requests that change state; the daemon audits these and refuses them to viewers.
 MUTATING_REQUESTS: frozenset[type[Request[Any]]] = frozenset(
     {TriggerTask, Exec, Cancel, Rerun, EnableTask, DisableTask, ResetBreaker, TripBreaker, Reload,
-     Pause, Resume}
+     Pause, Resume, Mark, Backfill}
 )
 
 

@@ -14,11 +14,18 @@ from __future__ import annotations
 import os
 import sys
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from datetime import datetime
 
 
 class Context:
-    """Run id, attempt number, params, a logger, cancellation and progress reporting."""
+    """Run id, attempt number, params, a logger, cancellation and progress reporting.
+
+    ``scheduled_at``: the schedule slot this run is for (an aware UTC datetime) when the
+    schedule fired it, caught it up or ``taskflow backfill`` made it; None for a run
+    triggered by hand. It comes from ``TASKFLOW_SCHEDULED_AT`` unless given."""
 
     def __init__(
         self,
@@ -27,8 +34,10 @@ class Context:
         params: dict[str, Any] | None = None,
         task: str = "",
         control_path: str | None = None,
+        scheduled_at: datetime | None = None,
     ) -> None:
         self.run_id = run_id
+        self.scheduled_at = scheduled_at if scheduled_at is not None else _slot_from_env()
         self.attempt = attempt
         self.task = task
         self.params: dict[str, Any] = dict(params or {})
@@ -108,3 +117,17 @@ class Context:
             os.write(fd, line.encode())
         finally:
             os.close(fd)
+
+
+def _slot_from_env() -> datetime | None:
+    """``TASKFLOW_SCHEDULED_AT`` as an aware datetime; None when unset or unreadable."""
+    text = os.environ.get("TASKFLOW_SCHEDULED_AT")
+    if not text:
+        return None
+    from datetime import UTC, datetime
+
+    try:
+        when = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return when if when.tzinfo is not None else when.replace(tzinfo=UTC)

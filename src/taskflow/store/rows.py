@@ -71,11 +71,13 @@ RUN_COLUMNS = (
     "id", "task", "root_id", "parent_id", "state", "trigger", "priority", "params",
     "created_at", "started_at", "finished_at", "not_before", "error_type", "skip_reason",
     "message", "exit_code", "result", "attempts", "progress", "progress_message",
-    "requested_by", "spec", "late_at",
+    "requested_by", "spec", "late_at", "marked_by", "marked_reason", "marked_from", "marked_at",
+    "scheduled_at", "after_run",
 )  # fmt: skip
 # A run's identity and place in its tree never change; leaving them out of the update keeps
 # SQLite from touching the task/root/created indexes on every state transition.
-_RUN_IMMUTABLE = {"id", "task", "root_id", "parent_id", "created_at", "trigger", "requested_by"}
+_RUN_IMMUTABLE = {"id", "task", "root_id", "parent_id", "created_at", "trigger", "requested_by",
+                  "scheduled_at", "after_run"}
 RUN_SELECT = ", ".join(RUN_COLUMNS)
 
 UPSERT_RUN = (
@@ -116,6 +118,12 @@ def run_row(run: Run) -> tuple[Any, ...]:
         run.requested_by,
         run.spec,
         None if run.late_at is None else to_ts(run.late_at),
+        run.marked_by,
+        run.marked_reason,
+        run.marked_from,
+        None if run.marked_at is None else to_ts(run.marked_at),
+        None if run.scheduled_at is None else to_ts(run.scheduled_at),
+        run.after_run,
     )
 
 
@@ -145,6 +153,12 @@ def row_run(row: tuple[Any, ...]) -> Run:
         requested_by=row[20],
         spec=row[21],
         late_at=from_ts(row[22]),
+        marked_by=row[23],
+        marked_reason=row[24],
+        marked_from=_enum(RunState, row[25]),
+        marked_at=from_ts(row[26]),
+        scheduled_at=from_ts(row[27]),
+        after_run=row[28],
     )
 
 

@@ -191,6 +191,19 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration("attempts keep a Python traceback", ("ALTER TABLE attempts ADD COLUMN traceback TEXT",)),
     # A run past its task's `expect` (SLA) is marked late: shown, told and counted, not killed.
     Migration("runs record when they went late", ("ALTER TABLE runs ADD COLUMN late_at REAL",)),
+    # `taskflow mark`: an operator marked an ended run succeeded or skipped; who, why, from what.
+    Migration("runs record an operator's mark", (
+        "ALTER TABLE runs ADD COLUMN marked_by TEXT",
+        "ALTER TABLE runs ADD COLUMN marked_reason TEXT",
+        "ALTER TABLE runs ADD COLUMN marked_from TEXT",
+        "ALTER TABLE runs ADD COLUMN marked_at REAL",
+    )),
+    # Scheduled and backfill runs know their slot (TASKFLOW_SCHEDULED_AT); the slots of one
+    # backfill run one at a time, each waiting for the run before it, across restarts too.
+    Migration("runs record their schedule slot and the run they wait for", (
+        "ALTER TABLE runs ADD COLUMN scheduled_at REAL",
+        "ALTER TABLE runs ADD COLUMN after_run TEXT",
+    )),
 )
 
 

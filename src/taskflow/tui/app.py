@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import gc
 from collections.abc import Callable, Iterable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from textual import work
 from textual.app import App, SystemCommand, UnknownModeError
@@ -45,12 +45,17 @@ from taskflow.tui.glyphs import DEFAULT_STATE_COLOURS, Palette
 from taskflow.tui.messages import ClockTick, ConnectionChanged, FleetChanged, FrameDue, ThemeChanged, WorldChanged
 from taskflow.tui.screens.audit import AuditScreen
 from taskflow.tui.screens.breakers import BreakersScreen
+from taskflow.tui.screens.cluster import ClusterScreen
+from taskflow.tui.screens.daemon_actions import DaemonActions
 from taskflow.tui.screens.dashboard import DashboardScreen
 from taskflow.tui.screens.help import HelpScreen, bindings_table
 from taskflow.tui.screens.history import HistoryScreen
 from taskflow.tui.screens.hosts import HostsScreen
 from taskflow.tui.state import Changes, Snapshot, WorldState
 from taskflow.tui.themes import DEFAULT_THEME, load_themes, user_theme_dir
+
+if TYPE_CHECKING:
+    from taskflow.tui.session import Session
 
 R = TypeVar("R")
 FRAME_HZ = 12  # events and log lines are applied together, once per frame
@@ -363,6 +368,14 @@ class TaskflowApp(App[int]):
 
     # -- hosts (the fleet's Hosts view and host switching plug in here) -------------------
 
+    def show_cluster(self) -> None:
+        """The dask executor's cluster: scheduler, state, workers (the palette's ``Cluster``)."""
+        self.push_screen(ClusterScreen())
+
+    def pause_work(self, resume: bool, scope: str, name: str | None) -> None:
+        """``:pause all`` / ``:pause pool NAME`` / ``:resume task NAME``: confirmed, audited."""
+        DaemonActions(cast("Session", self), self).pause_scope(resume=resume, scope=scope, name=name)
+
     def action_show_hosts(self) -> None:
         self.show_hosts()
 
@@ -414,6 +427,9 @@ class TaskflowApp(App[int]):
         yield from super().get_system_commands(screen)
         for mode, title in VIEWS.items():
             yield SystemCommand(f"View: {title}", f"Switch to the {title.lower()} view", lambda m=mode: self.switch_mode(m))
+        status = self.world.status
+        if status is not None and status.cluster is not None:
+            yield SystemCommand("Cluster", "The Dask scheduler and its workers (resources, busy)", self.show_cluster)
         for name in sorted(self.available_themes):
             if name.startswith("taskflow"):
                 yield SystemCommand(f"Theme: {name}", f"Use the {name} theme", lambda n=name: setattr(self, "theme", n))

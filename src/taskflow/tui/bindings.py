@@ -19,6 +19,7 @@ MUTATING_ACTIONS: frozenset[str] = frozenset(
         "trigger",
         "trip_breaker",
         "reset_breaker",
+        "toggle_pause",
     }
 )
 
@@ -44,6 +45,7 @@ RUN_ACTION_BINDINGS: list[Binding] = [
 DASHBOARD_BINDINGS: list[Binding] = [
     *RUN_ACTION_BINDINGS,
     Binding("e", "toggle_enabled", "Enable/disable", id="taskflow.toggle"),
+    Binding("p", "toggle_pause", "Pause/resume", id="taskflow.pause", show=False),
     Binding("enter", "trigger", "Run", id="taskflow.trigger", priority=False),
     Binding("l", "logs", "Logs", id="taskflow.logs"),
     Binding("slash", "filter", "Filter", id="taskflow.filter", key_display="/"),

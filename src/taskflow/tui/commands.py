@@ -1,4 +1,5 @@
-"""k9s-style ``:`` commands in the command palette: ``:runs``, ``:breakers``, ``:host NAME``…
+"""k9s-style ``:`` commands in the command palette: ``:runs``, ``:breakers``, ``:host NAME``,
+``:pause pool db``, ``:resume all``…
 
 ``:`` opens Textual's command palette; this provider puts the k9s words beside its fuzzy
 matches, so ``runs`` (or ``:runs``) then enter shows the History view. ``:hosts`` and
@@ -34,6 +35,12 @@ class Commander(Protocol):
 
     def switch_host(self, name: str) -> None: ...
 
+    def pause_work(self, resume: bool, scope: str, name: str | None) -> None: ...
+
+
+#: ``:pause`` / ``:resume`` scopes and what each needs after it.
+PAUSE_SCOPES = {"all": "", "pool": " NAME", "task": " NAME"}
+
 
 def parse(query: str) -> tuple[str, str]:
     """``":host web-1"`` → ``("host", "web-1")``; the leading ``:`` is optional."""
@@ -66,6 +73,18 @@ class ColonCommands(Provider):
         if word == "host" and argument:
             yield Hit(1.0, f":host {argument}", partial(self.commander.switch_host, argument),
                       text=f":host {argument}", help=f"Drive the daemon on {argument}")
+            return
+        if word in ("pause", "resume"):
+            scope, _, name = argument.partition(" ")
+            if scope in PAUSE_SCOPES and (scope == "all" or name.strip()):
+                what = f"{word} {scope} {name.strip()}".strip()
+                action = partial(self.commander.pause_work, word == "resume", scope, name.strip() or None)
+                yield Hit(1.0, f":{what}", action, text=f":{what}",
+                          help="Hold queued work (running work goes on)" if word == "pause" else "Release held work")
+                return
+            for scope, tail in PAUSE_SCOPES.items():  # say what may follow
+                yield Hit(0.5, f":{word} {scope}{tail}", partial(self.commander.pause_work, word == "resume", scope, None),
+                          text=f":{word} {scope}{tail}", help=f"{word.capitalize()} {scope if scope == 'all' else 'one ' + scope}")
             return
         matcher = self.matcher(":" + word if word else query)
         for name, command, help_text in self._commands():

@@ -23,6 +23,9 @@ from taskflow.model import ErrorType, RunState, SkipReason
 
 _WAITING = frozenset({RunState.QUEUED, RunState.BLOCKED})
 _SPOILS_GROUP = frozenset({RunState.FAILED, RunState.CANCELLED, RunState.INTERRUPTED})
+# Skips that neither spoil their group nor their dependents' ``upstream``: an unmet ``run_if``
+# (for the group only) and an operator's mark (``taskflow mark ... skipped``: counts as done).
+_NEUTRAL_SKIPS = frozenset({SkipReason.CONDITION, SkipReason.MARKED})
 # A run refused by an open breaker "could not start"; ``spawn`` says exactly that.
 OPEN_BREAKER_ERROR = ErrorType.SPAWN
 
@@ -48,6 +51,7 @@ class SchedRun:
     not_before: float | None = None
     skip_reason: SkipReason | None = None  # set when it ends skipped; read back on restore
     cancelling: bool = False  # group inside a cancelled subtree; read back on restore
+    after: str | None = None  # root only: waits pending until this run (another tree's root) ends
 
 
 class Transition(NamedTuple):
@@ -119,6 +123,9 @@ class Scheduler:
         self._retries: list[tuple[float, int, str]] = []
         # Trees whose start is delayed (``run --at``): pending roots by their ``not_before``.
         self._delayed: list[tuple[float, int, str]] = []
+        # Roots waiting for another run to end (``after``: backfill slots one at a time), by
+        # the id of the run they wait for; kept by id so a tree re-added keeps its waiters.
+        self._successors: dict[str, list[str]] = {}
         self._denied: set[str] = set()  # services whose gate said no, until next_change
         self._queued_of: dict[str, set[str]] = {}
         self._blocked_of: dict[str, set[str]] = {}
@@ -226,6 +233,8 @@ class Scheduler:
                 node.active = True
                 if node.open_children == 0:
                     self._finish_group(node)
+            elif node.parent is None and run.state == RunState.PENDING and self._waits_for(node):
+                pass  # the run before it (a backfill slot's) releases it when it ends
             elif (
                 node.parent is None and run.state == RunState.PENDING
                 and run.not_before is not None and run.not_before > now
@@ -375,10 +384,42 @@ class Scheduler:
             else:
                 self._propagate(node)
 
-    def _propagate(self, node: _Node) -> None:
-        """``node`` just became terminal: tell its dependents and its parent."""
+    def _waits_for(self, node: _Node) -> bool:
+        """A root with ``after`` set waits while that run is known and not terminal; True
+        when it was put behind it. (Unknown means it ended and was forgotten already.)"""
+        after = node.run.after
+        before = self._nodes.get(after) if after is not None else None
+        if after is None or before is None or before.run.state.terminal:
+            return False
+        waiting = self._successors.setdefault(after, [])
+        if node.run.id not in waiting:
+            waiting.append(node.run.id)
+        return True
+
+    def _release(self, run_id: str) -> None:
+        """The run ``run_id`` waited for ended: it starts now, or at its delayed time."""
+        node = self._nodes.get(run_id)
+        if node is None or node.run.state != RunState.PENDING:
+            return  # cancelled while it waited
         run = node.run
-        ok = run.state == RunState.SUCCEEDED
+        if run.not_before is not None and run.not_before > self._now:
+            heapq.heappush(self._delayed, (run.not_before, run.seq, run.id))
+        else:
+            self._work.append((True, node))
+
+    def _propagate(self, node: _Node) -> None:
+        """``node`` just became terminal: tell its dependents, its parent and the roots
+        waiting for it (``after``)."""
+        run = node.run
+        before = self._nodes.get(run.after) if run.after is not None else None
+        for successor in self._successors.pop(run.id, ()):
+            if run.after is not None and before is not None and not before.run.state.terminal:
+                # It ended before its turn (cancelled while waiting): the next one waits for
+                # what it waited for, so the slots still never overlap.
+                self._successors.setdefault(run.after, []).append(successor)
+            else:
+                self._release(successor)
+        ok = _counts_as_done(run.state, node.skip_reason)
         for dependent, required in node.dependents:
             dependent.waiting_on -= 1
             if not ok:
@@ -395,7 +436,7 @@ class Scheduler:
             return
         parent.open_children -= 1
         spoils = run.state in _SPOILS_GROUP or (
-            run.state == RunState.SKIPPED and node.skip_reason != SkipReason.CONDITION
+            run.state == RunState.SKIPPED and node.skip_reason not in _NEUTRAL_SKIPS
         )
         if spoils and parent.spoiled_by is None:
             parent.spoiled_by = f"{run.task} {run.state}"
@@ -660,7 +701,7 @@ class Scheduler:
                 if not node.run.state.terminal:
                     parent.open_children += 1
                 elif node.run.state in _SPOILS_GROUP or (
-                    node.run.state == RunState.SKIPPED and node.run.skip_reason != SkipReason.CONDITION
+                    node.run.state == RunState.SKIPPED and node.run.skip_reason not in _NEUTRAL_SKIPS
                 ):
                     parent.spoiled_by = parent.spoiled_by or f"{node.run.task} {node.run.state}"
         indegree: dict[str, int] = {}
@@ -673,7 +714,7 @@ class Scheduler:
                 dep.dependents.append((node, required))
                 if not dep.run.state.terminal:
                     node.waiting_on += 1
-                elif dep.run.state != RunState.SUCCEEDED:
+                elif not _counts_as_done(dep.run.state, dep.run.skip_reason):
                     node.any_bad = True
                     if required and node.upstream_bad is None:
                         node.upstream_bad = dep.run.task
@@ -710,6 +751,12 @@ class Pauses:
 
     def __bool__(self) -> bool:
         return self.all or bool(self.pools) or bool(self.tasks)
+
+
+def _counts_as_done(state: RunState, skip_reason: SkipReason | None) -> bool:
+    """True when a dependency in ``state`` lets its required dependents run: it succeeded,
+    or an operator marked it skipped."""
+    return state == RunState.SUCCEEDED or (state == RunState.SKIPPED and skip_reason == SkipReason.MARKED)
 
 
 def _walk(node: _Node) -> Iterator[_Node]:

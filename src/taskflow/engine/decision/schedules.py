@@ -9,6 +9,9 @@ First fire after a fresh start (``last_fire`` and ``next_planned`` both unknown)
 fire strictly after *now* — a newly loaded task never fires at load time and has nothing
 "missed". When only ``last_fire`` is known (the planned time was not kept, or the schedule
 was edited), the fires since ``last_fire`` count as missed and the missed-fire policy applies.
+
+Backfill (``slots_between``): the fires of a schedule in a past range, each run once for
+its slot. Naive range ends are read in the schedule's own timezone.
 """
 
 from __future__ import annotations
@@ -87,6 +90,22 @@ def due_fires(
     if schedule.missed == "once" or on_time:
         return [latest], upcoming
     return [], upcoming
+
+
+def slots_between(schedule: Schedule, start: datetime, end: datetime, limit: int) -> list[datetime]:
+    """The schedule's fires in ``[start, end]`` (both included), oldest first, at most
+    ``limit + 1`` of them: one more than ``limit`` says the range holds too many. Naive
+    ``start``/``end`` are in the schedule's timezone."""
+    start = _aware(start, schedule.timezone)
+    end = _aware(end, schedule.timezone)
+    slots: list[datetime] = []
+    if end < start:
+        return slots
+    fire = next_fire(schedule, start - timedelta(microseconds=1))  # ``start`` itself may be a slot
+    while fire is not None and fire <= end and len(slots) <= limit:
+        slots.append(fire)
+        fire = next_fire(schedule, fire)
+    return slots
 
 
 def _latest_at_or_before(schedule: Schedule, now: datetime, *, floor: datetime) -> datetime:

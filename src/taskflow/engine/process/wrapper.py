@@ -28,7 +28,7 @@ PID_FILE = "pid"  # the wrapper's pid, its first act
 STATUS_WIDTH = 8  # bytes reserved for the exit status (blanks until it is written)
 WRAPPER_NAME = "taskflow-attempt"  # $0 of the wrapper: what ps shows
 
-# Never handed to tasks: loader injection, and the daemon's own systemd plumbing.
+# Never handed to tasks: loader injection, the daemon's own systemd plumbing, and per-run values.
 ENV_DENYLIST = frozenset(
     {
         "LD_PRELOAD",
@@ -40,6 +40,9 @@ ENV_DENYLIST = frozenset(
         "LISTEN_FDNAMES",
         "PYTHONSTARTUP",
         "PYTHONINSPECT",
+        # Per run, set only for a schedule slot's runs: never inherited from the daemon's own
+        # environment, so a manual run never seems to have a slot.
+        "TASKFLOW_SCHEDULED_AT",
     }
 )
 ENV_DENY_PREFIXES = ("WATCHDOG_",)

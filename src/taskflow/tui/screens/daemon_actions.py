@@ -1,4 +1,4 @@
-"""What the keys do to the daemon: rerun, cancel, toggle, trigger, trip and reset.
+"""What the keys do to the daemon: rerun, cancel, toggle, trigger, pause, trip and reset.
 
 Each action checks the role first (a viewer gets one sentence, not a round trip that
 fails), asks for confirmation where the action is dangerous (the default answer is No) or
@@ -16,8 +16,11 @@ from taskflow.protocol import (
     Cancel,
     DisableTask,
     EnableTask,
+    Pause,
+    PauseInfo,
     Rerun,
     ResetBreaker,
+    Resume,
     TriggerTask,
     TripBreaker,
 )
@@ -183,6 +186,71 @@ class DaemonActions:
             self._confirm_then(f"Run {name}?", detail, work)
         else:
             self.ui.run_worker(work(), group="daemon-actions")
+
+    # -- pauses ---------------------------------------------------------------------------
+
+    def toggle_pause(self, names: list[str]) -> None:
+        """``p``: pause each task (its subtree's queued runs wait) or resume it. A task held
+        only by its pool's or everything's pause is not resumed one by one: the notice names
+        the ``:resume`` that frees it."""
+        if not self._allowed() or not names:
+            return
+        status = self.session.world.status
+        pauses = status.paused if status is not None and status.paused is not None else PauseInfo()
+        to_resume = [n for n in names if n in pauses.tasks]
+        to_pause = [n for n in names if n not in pauses.tasks]
+        held_elsewhere = [n for n in to_pause if (info := self.session.world.tasks.get(n)) is not None and info.paused]
+        if held_elsewhere and not to_resume and len(held_elsewhere) == len(to_pause):
+            why = "everything is paused (:resume all)" if pauses.all else "its pool or a group above it is paused (:resume pool NAME)"
+            self.ui.notify(f"{_names(held_elsewhere)}: {why}.", severity="warning", markup=False)
+            return
+
+        async def work() -> None:
+            done: list[str] = []
+            for name in names:
+                request = Resume(task=name) if name in to_resume else Pause(task=name)
+                if (now := await self.session.request(request)) is not None:
+                    self._apply_pauses(now)
+                    done.append(("Resumed " if name in to_resume else "Paused ") + name)
+            if done:
+                self.ui.notify("; ".join(done) + ".", markup=False)
+
+        if to_pause and to_resume:
+            question = f"Pause {_names(to_pause)} and resume {_names(to_resume)}?"
+        elif to_pause:
+            question = f"Pause {_names(to_pause)}?"
+        else:
+            question = f"Resume {_names(to_resume)}?"
+        self._confirm_then(question, "Paused tasks' queued runs wait; running ones go on.", work)
+
+    def _apply_pauses(self, now: PauseInfo) -> None:
+        """The daemon's answer is the pauses now: a second ``p`` must not wait for the next
+        status figures (a second) to know the task is paused."""
+        status = self.session.world.status
+        if status is not None:
+            status.paused = now if now.any else None
+
+    def pause_scope(self, *, resume: bool, scope: str, name: str | None = None) -> None:
+        """``:pause all``, ``:pause pool NAME``, ``:resume task NAME``… (confirmed)."""
+        if not self._allowed():
+            return
+        fields = {"all": {"all": True}, "pool": {"pool": name}, "task": {"task": name}}.get(scope)
+        if fields is None or (scope != "all" and not name):
+            self.ui.notify("Say what: :pause all, :pause pool NAME or :pause task NAME (and the same for :resume).",
+                           severity="warning")
+            return
+        what = "everything" if scope == "all" else f"{scope} {name}"
+        verb = "Resume" if resume else "Pause"
+
+        async def work() -> None:
+            request = Resume(**fields) if resume else Pause(**fields)
+            if (now := await self.session.request(request)) is not None:
+                self._apply_pauses(now)
+                self.ui.notify(f"{verb}d {what}.", markup=False)
+
+        detail = ("Held runs start now; schedules follow their missed-fire policy." if resume
+                  else "Queued runs wait until resumed; running ones go on.")
+        self._confirm_then(f"{verb} {what}?", detail, work)
 
     # -- breakers -------------------------------------------------------------------------
 

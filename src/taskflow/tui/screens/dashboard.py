@@ -289,6 +289,9 @@ class DashboardScreen(ViewScreen):
     def action_toggle_enabled(self) -> None:
         self.actions.toggle(self._task_targets())
 
+    def action_toggle_pause(self) -> None:
+        self.actions.toggle_pause(self._task_targets())
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "trigger":  # enter means something only on the two trees
             return self.focused is self.tasks or self.focused is self.runs

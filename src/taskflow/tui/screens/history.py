@@ -81,6 +81,11 @@ class HistoryScreen(TableViewScreen):
         state = state_text(run.state, palette)
         if run.error_type is not None:
             state.append(f":{run.error_type.value}")
+        if run.late_at is not None:  # past its task's ``expect``
+            state.append(" ⏰late", style=palette.style("state-failed"))
+        duration = since(run.started_at, run.finished_at, now) or "-"
+        if run.state is RunState.PENDING and run.not_before is not None and run.started_at is None:
+            duration = "at " + run.not_before.strftime("%H:%M")  # run --at / --in
         columns = self.table.column_names  # what the table shows now, whatever the width says
         narrow = "trigger" not in columns
         cells = {
@@ -90,7 +95,7 @@ class HistoryScreen(TableViewScreen):
             "run": Text(run.id[-6:].lower() if narrow else run.id[-10:].lower()),
             "trigger": Text(run.trigger.value),
             "created": Text(table_time(run.created_at)),
-            "duration": Text(since(run.started_at, run.finished_at, now) or "-"),
+            "duration": Text(duration),
             "tries": Text(str(run.attempts)),
             "by": Text(run.requested_by or "-"),
         }

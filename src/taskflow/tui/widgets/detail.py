@@ -17,6 +17,7 @@ from textual.widgets import Static
 
 from taskflow.model import Attempt, Run, TaskSpec, format_duration, format_size
 from taskflow.protocol import TaskInfo
+from taskflow.protocol.daemon_views import ClusterInfo
 from taskflow.tui.glyphs import Palette, clock_time, since, state_text
 
 
@@ -85,6 +86,8 @@ def describe_run(run: Run, attempts: list[Attempt], palette: Palette, now: datet
     ]
     if run.started_at is not None:
         rows.append(("duration", since(run.started_at, run.finished_at, now)))
+    if attempts and attempts[-1].worker is not None:  # the cluster worker of its latest attempt
+        rows.append(("worker", attempts[-1].worker))
     if run.progress is not None:
         progress = f"{run.progress * 100:.0f}%"
         rows.append(("progress", progress + (f" {run.progress_message}" if run.progress_message else "")))
@@ -92,16 +95,24 @@ def describe_run(run: Run, attempts: list[Attempt], palette: Palette, now: datet
         rows.append(("exit", str(run.exit_code)))
     if run.message:
         rows.append(("message", run.message))
+    if run.marked_at is not None:  # an operator's verdict (``taskflow mark``)
+        rows.append(("marked", f"{run.state.value} by {run.marked_by or 'unknown'}: {run.marked_reason or ''}"
+                               f" (was {run.marked_from.value if run.marked_from else '?'},"
+                               f" {clock_time(run.marked_at)})"))
     if run.params:
         rows.append(("params", " ".join(f"{k}={v}" for k, v in run.params.items())))
     parts: list[RenderableType] = [_fields(rows)]
     if attempts:
         table = Table(box=None, padding=(0, 1), header_style="bold", expand=False)
-        for column in ("#", "state", "exit", "error", "peak RSS", "CPU", "time"):
-            table.add_column(column, no_wrap=True)
+        # The worker column only once an attempt ran on a cluster worker (dask executor):
+        # a local attempt's host is the daemon's own.
+        remote = any(attempt.worker is not None for attempt in attempts)
+        for column in ("#", "state", "exit", "error", "peak RSS", "CPU", "time") + (("worker",) if remote else ()):
+            table.add_column(column, no_wrap=True, overflow="ellipsis", min_width=len(column))
         for attempt in attempts:
             exit_text = str(attempt.exit_code) if attempt.exit_code is not None else (
                 f"sig {attempt.signal}" if attempt.signal is not None else "-")
+            worker = (Text(attempt.worker or "local", no_wrap=True, overflow="ellipsis"),) if remote else ()
             table.add_row(
                 Text(str(attempt.number)),
                 state_text(attempt.state, palette),
@@ -110,11 +121,50 @@ def describe_run(run: Run, attempts: list[Attempt], palette: Palette, now: datet
                 Text(format_size(attempt.peak_rss)),
                 Text(format_duration(attempt.cpu_seconds) if attempt.cpu_seconds is not None else "-"),
                 Text(since(attempt.started_at, attempt.finished_at, now) or "-"),
+                *worker,
             )
         parts += [Text(""), table]
         last = attempts[-1]
         if last.message:
             parts.append(Text(last.message, style=palette.state(last.state)))
+    return Group(*parts)
+
+
+def cluster_summary(cluster: ClusterInfo) -> str:
+    """``cluster 2 workers, 3/8 busy`` (taskflow's attempts of the workers' threads), or
+    ``cluster lost`` while the scheduler is out of reach: the status bar's compact form."""
+    if not cluster.connected:
+        return "cluster lost"
+    workers = len(cluster.workers)
+    threads = sum(w.threads or 0 for w in cluster.workers)
+    busy = sum(w.busy for w in cluster.workers)
+    return f"cluster {workers} worker{'s' if workers != 1 else ''}, {busy}/{threads or '?'} busy"
+
+
+def describe_cluster(cluster: ClusterInfo, palette: Palette) -> RenderableType:
+    """The dask executor's cluster: its scheduler, up or lost (and why), and each worker with
+    its resources and how many of taskflow's attempts it runs."""
+    state = Text("up", style=palette.style("state-succeeded")) if cluster.connected else Text(
+        "lost", style=palette.style("state-failed"))
+    rows: list[tuple[str, Text | str]] = [
+        ("scheduler", Text(cluster.scheduler or "?", no_wrap=True, overflow="ellipsis")),
+        ("state", state),
+    ]
+    if cluster.problem:
+        rows.append(("why", Text(cluster.problem, style=palette.style("state-failed"))))
+    rows.append(("running", f"{cluster.remote_running} attempt{'s' if cluster.remote_running != 1 else ''}"))
+    parts: list[RenderableType] = [_fields(rows)]
+    if cluster.workers:
+        table = Table(box=None, padding=(0, 1), header_style="bold", expand=False)
+        for column in ("worker", "address", "busy", "resources"):
+            table.add_column(column, no_wrap=column != "resources", overflow="ellipsis")
+        for worker in cluster.workers:
+            resources = ", ".join(f"{k}={v:g}" for k, v in sorted(worker.resources.items()))
+            table.add_row(Text(worker.name), Text(worker.address), Text(f"{worker.busy}/{worker.threads or '?'}"),
+                          Text(resources or "-"))
+        parts += [Text(""), table]
+    elif cluster.connected:
+        parts += [Text(""), Text("No workers are connected to the scheduler.", style="italic")]
     return Group(*parts)
 
 

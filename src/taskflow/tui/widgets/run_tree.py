@@ -178,8 +178,13 @@ class RunTreeView(NavigableTree[str]):
         return (
             run.state, run.attempts, run.progress, run.progress_message, run.finished_at,
             run.started_at, since(run.started_at, run.finished_at, self.now()), run.id in self.marked,
-            tuple(self.world.child_counts(run.id).items()),
+            tuple(self.world.child_counts(run.id).items()), run.late_at, run.not_before, self._held(run),
         )
+
+    def _held(self, run: Run) -> bool:
+        """Queued behind a pause of its task, a group above it, its pool or everything."""
+        task = self.world.tasks.get(run.task)
+        return run.state is RunState.QUEUED and task is not None and task.paused
 
     @property
     def selected_run(self) -> str | None:
@@ -198,6 +203,8 @@ class RunTreeView(NavigableTree[str]):
         text.append(f" {run.state.value}", style=palette.state(run.state))
         if run.error_type is not None:
             text.append(f":{run.error_type.value}", style=palette.state(run.state))
+        if run.late_at is not None:  # past its task's ``expect``: flagged, not killed
+            text.append(" ⏰ late", style=palette.style("state-failed"))
         duration = since(run.started_at, run.finished_at, self.now())
         if duration:
             text.append(f" {duration}")
@@ -205,6 +212,13 @@ class RunTreeView(NavigableTree[str]):
             text.append(" " + progress_bar(run.progress), style=palette.state(run.state))
         if run.attempts > 1:
             text.append(f" ×{run.attempts}", style=palette.state(RunState.RETRYING))
+        if run.state is RunState.PENDING and run.not_before is not None and run.started_at is None:
+            same_day = run.not_before.date() == self.now().date()
+            starts = run.not_before.strftime("%H:%M" if same_day else "%m-%d %H:%M")
+            text.append(f" starts {starts}", style=palette.state(RunState.PENDING))
+        if self._held(run):
+            text.append(" ⏸ paused", style=palette.style("state-blocked"))
+
         if run.parent_id is None:
             text.append(f"  {run.id[-6:].lower()}", style=palette.style("muted"))
         append_counts(text, self.world.child_counts(run.id), palette)  # a group: its children by state

@@ -10,6 +10,7 @@ from textual.widgets import Static
 from taskflow.client.aio import ConnectionState
 from taskflow.model import Role, format_duration
 from taskflow.protocol import StatusInfo, Welcome
+from taskflow.tui.widgets.detail import cluster_summary
 
 _CONNECTION_GLYPHS = {
     ConnectionState.CONNECTED: ("● connected", "success"),
@@ -78,6 +79,16 @@ class StatusBar(Static):
             busy = f"{status.workers_busy}/{status.workers_max}"
             parts.append(Part("workers", f"workers {busy}", f"workers {busy}"))
             parts.append(Part("queued", f"queued {status.queued}", f"queued {status.queued}"))
+            held = paused_text(status)
+            if held is not None:
+                parts.append(Part("paused", f"⏸ paused {held}", f"⏸ {held}", variables.get("warning", "")))
+            if status.cluster is not None:  # the dask executor: its cluster at a glance
+                summary = cluster_summary(status.cluster)
+                if status.cluster.connected:
+                    short = summary.replace(" workers,", "w").replace(" worker,", "w")
+                    parts.append(Part("cluster", summary, short))
+                else:
+                    parts.append(Part("cluster", f"⚠ {summary}", f"⚠ {summary}", variables.get("error", "")))
         cpu, memory = host
         parts.append(Part("cpu", f"host cpu {cpu:.0f}%", f"cpu {cpu:.0f}%"))
         parts.append(Part("memory", f"mem {memory:.0f}%", f"mem {memory:.0f}%", sep=" "))
@@ -139,3 +150,23 @@ def _line(parts: list[Part], short: bool) -> Text:
             text.append(" " if glyph_only else part.sep)
         text.append(part.short if short else part.text, style=part.style)
     return text
+
+
+def paused_text(status: StatusInfo) -> str | None:
+    """What is held, briefly: ``all``, ``pool db``, ``2 pools, 1 task``; None when nothing."""
+    paused = status.paused
+    if paused is None or not paused.any:
+        return None
+    if paused.all:
+        return "all"
+    pools = sorted({*paused.pools, *paused.zero_pools})
+    held: list[str] = []
+    if len(pools) == 1:
+        held.append(f"pool {pools[0]}")
+    elif pools:
+        held.append(f"{len(pools)} pools")
+    if len(paused.tasks) == 1:
+        held.append(f"task {paused.tasks[0]}")
+    elif paused.tasks:
+        held.append(f"{len(paused.tasks)} tasks")
+    return ", ".join(held)

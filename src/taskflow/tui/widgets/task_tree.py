@@ -182,4 +182,6 @@ class TaskTree(NavigableTree[str]):
         if not task.enabled:
             reason = task.disabled_reason or "disabled"
             text.append(f"  ⏸ {reason}", style=palette.style("state-retrying"))
+        elif task.paused:  # its queued runs wait for a resume (the task, a group, its pool or all)
+            text.append("  ⏸ paused", style=palette.style("state-blocked"))
         return text
