@@ -223,9 +223,13 @@ class Scheduler:
             if run.state.terminal:
                 continue
             # A restored group is active if it ran, or if it was ready (its own dependencies
-            # done, its parent active) and some child moved on. A child cancelled on its own
-            # while the group still waited says nothing about the group being ready.
-            ready = node.waiting_on == 0 and (node.parent is None or node.parent.active)
+            # done and none of its required ones bad, its parent active) and some child moved
+            # on. A child cancelled on its own while the group still waited, or one created
+            # skipped (disabled), says nothing about the group being ready.
+            ready = (
+                node.waiting_on == 0 and node.upstream_bad is None
+                and (node.parent is None or node.parent.active)
+            )
             if run.is_group and (
                 run.state == RunState.RUNNING
                 or (ready and any(c.run.state != RunState.PENDING for c in node.children))
