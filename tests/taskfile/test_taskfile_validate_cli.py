@@ -38,7 +38,7 @@ def test_examples_are_valid():
     result = taskflow("validate", str(EXAMPLES))
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.startswith("ok: ")
-    assert "in 9 files and 1 config" in result.stdout
+    assert "in 10 files and 1 config" in result.stdout
 
 
 def test_broken_folder_prints_every_error_and_exits_1(tmp_path: Path):

@@ -54,6 +54,13 @@ service = "payments-api"
 command = "echo indexing"
 pool = "db"
 
+[tasks.fixup]
+[tasks.fixup.children.broken]
+command = "exit 1"
+[tasks.fixup.children.after]
+command = "echo after"
+depends_on = ["broken"]
+
 [tasks.stream]
 command = 'for i in $(seq 1 900); do echo "out $i"; if [ $((i % 2)) = 0 ]; then echo "err $i" >&2; fi; sleep 0.1; done'
 """
@@ -558,6 +565,45 @@ async def test_p_pauses_a_task_and_colon_resume_releases_it(daemon: DaemonProces
             await until(lambda: isinstance(app.screen, ConfirmScreen), f"the {verb} question")
             await pilot.press("y")
             await until(lambda e=expected: _paused_pools(daemon) == e, f"pool db after :{verb}")
+
+
+async def test_colon_mark_succeeded_releases_what_waited_on_the_failed_run(daemon: DaemonProcess) -> None:
+    """``:mark succeeded REASON`` on a failed leaf asks, then marks it in the daemon (audited
+    with the reason); the dependent it had skipped runs."""
+    ref = daemon.call(TriggerTask(task="fixup"))
+    await until(lambda: daemon.call(ShowRun(run_id=ref.id)).run.state.terminal, "fixup to fail")
+    tree_of = daemon.call(ShowRun(run_id=ref.id))
+    broken = next(c.run for c in tree_of.children if c.run.task == "fixup/broken")
+    app = live_app(daemon)
+    async with app.run_test(size=(120, 36)) as pilot:
+        tree = app.screen.query_one(RunTreeView)
+        await until(lambda: ref.id in tree._index, "the fixup run in the run tree")
+        tree.focus()
+        for _ in range(100):  # the tree may be rebuilt meanwhile (a resync): open it again
+            if broken.id not in tree._index:
+                if ref.id in tree._index:
+                    tree._index[ref.id].expand()
+            else:  # a node added just now has its line once the tree is laid out
+                tree.move_cursor(tree._index[broken.id])
+            await pilot.pause(0.05)
+            if tree.selected_run == broken.id:
+                break
+        assert tree.selected_run == broken.id
+        await pilot.press("colon")
+        await pilot.pause()
+        for key in "mark succeeded done by hand":
+            await pilot.press("space" if key == " " else key)
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await until(lambda: isinstance(app.screen, ConfirmScreen), "the Mark fixup/broken succeeded? question")
+        await pilot.press("y")
+        await until(lambda: daemon.call(GetRun(run_id=broken.id)).state is RunState.SUCCEEDED, "broken marked")
+        marked = daemon.call(GetRun(run_id=broken.id))
+        assert (marked.marked_from, marked.marked_reason) == (RunState.FAILED, "done by hand")
+        assert daemon.call(ListAudit())[0].action == "mark"
+        await until(lambda: daemon.call(ShowRun(run_id=ref.id)).run.state is RunState.SUCCEEDED,
+                    "the tree decided again: after ran")
+        await until(lambda: "marked" in app.export_screenshot(), "the run shown marked")
 
 
 def _paused_pools(daemon: DaemonProcess) -> list[str]:

@@ -23,7 +23,7 @@ from textual.screen import Screen
 from taskflow.client import ClientError
 from taskflow.client.aio import AsyncClient, ConnectionState
 from taskflow.client.hosts import LOCAL, Host, HostsFile
-from taskflow.model import BreakerState, TaskSpec
+from taskflow.model import BreakerState, RunState, TaskSpec
 from taskflow.protocol import (
     TOPIC_ATTEMPTS,
     TOPIC_BREAKERS,
@@ -375,6 +375,16 @@ class TaskflowApp(App[int]):
     def pause_work(self, resume: bool, scope: str, name: str | None) -> None:
         """``:pause all`` / ``:pause pool NAME`` / ``:resume task NAME``: confirmed, audited."""
         DaemonActions(cast("Session", self), self).pause_scope(resume=resume, scope=scope, name=name)
+
+    def mark_runs(self, state: str, reason: str) -> None:
+        """``:mark succeeded REASON`` / ``:mark skipped REASON``: the screen's selected runs."""
+        mark = getattr(self.screen, "mark_selected", None)
+        if mark is None:
+            self.notify("Select a run in the dashboard or the history first.", severity="warning")
+        elif not reason:
+            self.notify("Say why: :mark succeeded REASON (the reason is kept with the run).", severity="warning")
+        else:
+            mark(RunState(state), reason)
 
     def action_show_hosts(self) -> None:
         self.show_hosts()

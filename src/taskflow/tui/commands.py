@@ -1,5 +1,5 @@
 """k9s-style ``:`` commands in the command palette: ``:runs``, ``:breakers``, ``:host NAME``,
-``:pause pool db``, ``:resume all``…
+``:pause pool db``, ``:resume all``, ``:mark succeeded REASON``…
 
 ``:`` opens Textual's command palette; this provider puts the k9s words beside its fuzzy
 matches, so ``runs`` (or ``:runs``) then enter shows the History view. ``:hosts`` and
@@ -37,9 +37,14 @@ class Commander(Protocol):
 
     def pause_work(self, resume: bool, scope: str, name: str | None) -> None: ...
 
+    def mark_runs(self, state: str, reason: str) -> None: ...
+
 
 #: ``:pause`` / ``:resume`` scopes and what each needs after it.
 PAUSE_SCOPES = {"all": "", "pool": " NAME", "task": " NAME"}
+#: ``:mark`` states and what each does to the selected run.
+MARK_STATES = {"succeeded": "as if it had succeeded: its dependents run",
+               "skipped": "skipped by an operator: its dependents run"}
 
 
 def parse(query: str) -> tuple[str, str]:
@@ -85,6 +90,17 @@ class ColonCommands(Provider):
             for scope, tail in PAUSE_SCOPES.items():  # say what may follow
                 yield Hit(0.5, f":{word} {scope}{tail}", partial(self.commander.pause_work, word == "resume", scope, None),
                           text=f":{word} {scope}{tail}", help=f"{word.capitalize()} {scope if scope == 'all' else 'one ' + scope}")
+            return
+        if word == "mark":
+            state, _, reason = argument.partition(" ")
+            if state in MARK_STATES and reason.strip():
+                text = f":mark {state} {reason.strip()}"
+                yield Hit(1.0, text, partial(self.commander.mark_runs, state, reason.strip()), text=text,
+                          help=f"Mark the selected run {MARK_STATES[state]}")
+                return
+            for state, what in MARK_STATES.items():  # say what may follow: a reason is required
+                yield Hit(0.5, f":mark {state} REASON", partial(self.commander.mark_runs, state, ""),
+                          text=f":mark {state} REASON", help=f"Mark the selected run {what}")
             return
         matcher = self.matcher(":" + word if word else query)
         for name, command, help_text in self._commands():

@@ -12,10 +12,12 @@ from typing import Any
 
 from textual.app import App
 
+from taskflow.model import RunState
 from taskflow.protocol import (
     Cancel,
     DisableTask,
     EnableTask,
+    Mark,
     Pause,
     PauseInfo,
     Rerun,
@@ -89,6 +91,31 @@ class DaemonActions:
             self._confirm_then(f"Rerun {_plural(len(run_ids), 'run')}?", f"Runs {_run_ids(run_ids)}.", work)
         else:
             self.ui.run_worker(work(), group="daemon-actions")
+
+    def mark(self, run_ids: list[str], state: RunState, reason: str) -> None:
+        """``:mark succeeded REASON``: the selected runs that ended without succeeding are
+        marked ``state`` (confirmed, audited); what waited on them runs."""
+        if not self._allowed():
+            return
+        world = self.session.world
+        # Runs the live world knows are checked here; older ones (the history's) by the daemon.
+        ended = [i for i in run_ids if (run := world.runs.get(i)) is None
+                 or (run.state.terminal and run.state is not RunState.SUCCEEDED)]
+        if not ended:
+            self.ui.notify("Nothing to mark: select a run that ended without succeeding.", severity="warning")
+            return
+        names = _names([world.runs[i].task if i in world.runs else i[-6:].lower() for i in ended])
+
+        async def work() -> None:
+            done = 0
+            for run_id in ended:
+                if await self.session.request(Mark(run_id=run_id, state=state, reason=reason)) is not None:
+                    done += 1
+            if done:
+                self.ui.notify(f"Marked {_plural(done, 'run')} {state}: what waited on it runs now.", markup=False)
+
+        self._confirm_then(f"Mark {names} {state}?", f"Reason: {reason}. Kept with the run and in the audit log.",
+                           work)
 
     def cancel(self, run_ids: list[str]) -> None:
         if not self._allowed() or not run_ids:

@@ -14,7 +14,7 @@ from textual.containers import Horizontal, Vertical
 from textual.timer import Timer
 from textual.widgets import Input, Tree
 
-from taskflow.model import ACTIVE_STATES
+from taskflow.model import ACTIVE_STATES, RunState
 from taskflow.tui.bindings import DASHBOARD_BINDINGS
 from taskflow.tui.feed import LogFollower
 from taskflow.tui.glyphs import Palette
@@ -285,6 +285,10 @@ class DashboardScreen(ViewScreen):
 
     def action_cancel(self) -> None:
         self.actions.cancel(self._run_targets())
+
+    def mark_selected(self, state: RunState, reason: str) -> None:
+        """``:mark succeeded REASON``: the marked runs, else the selected one."""
+        self.actions.mark(self._run_targets(), state, reason)
 
     def action_toggle_enabled(self) -> None:
         self.actions.toggle(self._task_targets())

@@ -141,6 +141,10 @@ class HistoryScreen(TableViewScreen):
     def action_rerun_failed(self) -> None:
         self.actions.rerun(self._targets(), failed_only=True)
 
+    def mark_selected(self, state: RunState, reason: str) -> None:
+        """``:mark succeeded REASON``: the marked rows, else the selected one."""
+        self.actions.mark(self._targets(), state, reason)
+
     def action_cancel(self) -> None:
         self.actions.cancel(self._targets())
 
